@@ -1,0 +1,87 @@
+# Shared helpers for scripts/run, scripts/test and scripts/bench. Source it; do not run it.
+# Every background process started through `start_bg` is stopped by `stop_all`,
+# which the scripts install as an EXIT/INT/TERM trap.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+# Compiled artefacts live outside the clone, so a second clone (or CI on a machine
+# that built before) does not compile every dependency again.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/oxcart/target}"
+# cargo-leptos bakes this into the build; set it for plain cargo too, or cargo would
+# rebuild the Leptos crates with a different value.
+export LEPTOS_OUTPUT_NAME=oxcart
+SECANTUSD="$ROOT/.tools/secantusdb/bin/secantusd-py"
+MAILDEV="$ROOT/node_modules/.bin/maildev"
+
+STARTED_PIDS=()
+
+log() { printf '\033[1;32m[oxcart]\033[0m %s\n' "$*"; }
+warn() { printf '\033[1;33m[oxcart]\033[0m %s\n' "$*" >&2; }
+
+# Prints a free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_port PORT SECONDS NAME: waits until something listens on 127.0.0.1:PORT.
+wait_port() {
+  local port=$1 secs=$2 name=$3 i
+  for ((i = 0; i < secs * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  warn "$name did not start listening on port $port within ${secs}s"
+  return 1
+}
+
+# wait_http URL SECONDS NAME: waits until URL answers 2xx.
+wait_http() {
+  local url=$1 secs=$2 name=$3 i
+  for ((i = 0; i < secs * 5; i++)); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  warn "$name did not answer at $url within ${secs}s"
+  return 1
+}
+
+# start_bg LOGFILE CMD...: starts CMD in its own process group, remembers it.
+start_bg() {
+  local logfile=$1; shift
+  setsid "$@" >"$logfile" 2>&1 &
+  STARTED_PIDS+=($!)
+  LAST_PID=$!
+}
+
+stop_all() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED_PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  STARTED_PIDS=()
+}
+
+# start_database PORT DATADIR LOGFILE: the local MongoDB-compatible server.
+start_database() {
+  local port=$1 data=$2 logfile=$3
+  mkdir -p "$data"
+  start_bg "$logfile" "$SECANTUSD" --host 127.0.0.1 --port "$port" --storage-path "$data"
+  wait_port "$port" 30 "SecantusDB" || { tail -20 "$logfile" >&2; return 1; }
+}
+
+# start_maildev SMTP_PORT WEB_PORT LOGFILE: the local mail sink with a web inbox.
+start_maildev() {
+  local smtp=$1 web=$2 logfile=$3
+  start_bg "$logfile" "$MAILDEV" \
+    --ip 127.0.0.1 --smtp "$smtp" --web-ip 127.0.0.1 --web "$web" --silent
+  wait_http "http://127.0.0.1:$web/api/healthz" 30 "maildev" || { tail -20 "$logfile" >&2; return 1; }
+}
+
+# build_release: the release server and WASM bundle, through cargo-leptos.
+build_release() {
+  (cd "$ROOT" && cargo leptos build --release)
+}

@@ -1,0 +1,229 @@
+//! Account server functions. Each is a public HTTP endpoint under `/api/accounts/`
+//! and checks who is calling itself.
+
+use leptos::prelude::*;
+
+use super::types::{SessionSummary, UserView};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+use {
+    super::types::{safe_next, DisplayName, Email, Password},
+    super::{auth, password, store},
+    crate::error::FormErrors,
+    crate::server::{app_state, ratelimit},
+};
+
+/// Who is signed in and how many items are in the cart (for the header).
+#[server(endpoint = "accounts/summary")]
+pub async fn header_summary() -> Result<SessionSummary, AppError> {
+    let user = auth::current_user().await?;
+    let cart_items = crate::cart::store::item_count_for_request(user.as_ref()).await?;
+    Ok(SessionSummary {
+        user: user.map(|u| u.view()),
+        cart_items,
+    })
+}
+
+/// The signed-in person, or `Unauthorized`.
+#[server(endpoint = "accounts/me")]
+pub async fn me() -> Result<UserView, AppError> {
+    Ok(auth::require_user().await?.view())
+}
+
+/// The signed-in admin, or `Unauthorized` / `Forbidden`.
+#[server(endpoint = "accounts/admin-gate")]
+pub async fn admin_gate() -> Result<UserView, AppError> {
+    Ok(auth::require_admin().await?.view())
+}
+
+#[server(endpoint = "accounts/register")]
+pub async fn register(
+    name: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let state = app_state()?;
+    let db = &state.db;
+    let ip = ratelimit::client_ip(state.settings.trust_proxy).await;
+    let ip_key = format!("register:ip:{ip}");
+    ratelimit::check(db, &ip_key, ratelimit::REGISTER_PER_ADDRESS).await?;
+
+    let keep = |e: AppError| e.keeping(&[("name", &name), ("email", &email)]);
+    let mut errors = FormErrors::new();
+    let display_name = errors.check("name", DisplayName::parse(&name));
+    let parsed_email = errors.check("email", Email::parse(&email));
+    if let Some(pw) = errors.check("password", Password::parse(&password)) {
+        if let Err(msg) = password::check_strength(&pw, &[&email, &name]) {
+            errors.add("password", msg);
+        }
+    }
+    errors.into_result().map_err(keep)?;
+    let (Some(display_name), Some(email_v)) = (display_name, parsed_email) else {
+        return Err(AppError::Internal);
+    };
+    let pw = Password::parse(&password).map_err(|m| keep(AppError::field("password", m)))?;
+
+    if store::find_by_email(db, &email_v).await?.is_some() {
+        return Err(keep(AppError::field(
+            "email",
+            "An account with this e-mail address already exists. Sign in instead, or reset your password.",
+        )));
+    }
+    let hash = password::hash(&pw).await?;
+    let user = store::create_user(
+        db,
+        &email_v,
+        display_name.as_str(),
+        hash,
+        super::types::Role::Customer,
+    )
+    .await
+    .map_err(keep)?;
+    ratelimit::record(db, &ip_key, ratelimit::REGISTER_PER_ADDRESS).await?;
+    tracing::info!(user_id = %user.id, "account registered");
+
+    auth::sign_in(&user).await?;
+    leptos_axum::redirect(&safe_next(next.as_deref().unwrap_or("/account")));
+    Ok(())
+}
+
+#[server(endpoint = "accounts/login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let state = app_state()?;
+    let db = &state.db;
+    let keep = |e: AppError| e.keeping(&[("email", &email)]);
+
+    let mut errors = FormErrors::new();
+    let parsed = errors.check("email", Email::parse(&email));
+    if password.is_empty() {
+        errors.add("password", "Enter your password.");
+    }
+    errors.into_result().map_err(keep)?;
+    let Some(email_v) = parsed else {
+        return Err(AppError::Internal);
+    };
+
+    let ip = ratelimit::client_ip(state.settings.trust_proxy).await;
+    let account_key = format!("login:account:{}", email_v.as_str());
+    let ip_key = format!("login:ip:{ip}");
+    ratelimit::check(db, &account_key, ratelimit::LOGIN_PER_ACCOUNT).await?;
+    ratelimit::check(db, &ip_key, ratelimit::LOGIN_PER_ADDRESS).await?;
+
+    let user = store::find_by_email(db, &email_v).await?;
+    let ok = password::verify(&password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => {
+            ratelimit::record(db, &account_key, ratelimit::LOGIN_PER_ACCOUNT).await?;
+            ratelimit::record(db, &ip_key, ratelimit::LOGIN_PER_ADDRESS).await?;
+            tracing::info!("failed sign-in attempt");
+            return Err(keep(AppError::InvalidCredentials));
+        }
+    };
+    ratelimit::clear(db, &account_key).await?;
+    auth::sign_in(&user).await?;
+    tracing::info!(user_id = %user.id, "signed in");
+    leptos_axum::redirect(&safe_next(next.as_deref().unwrap_or("/account")));
+    Ok(())
+}
+
+#[server(endpoint = "accounts/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    auth::sign_out().await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Changes name and e-mail; the current password is required.
+#[server(endpoint = "accounts/profile")]
+pub async fn update_profile(
+    name: String,
+    email: String,
+    current_password: String,
+) -> Result<String, AppError> {
+    let user = auth::require_user().await?;
+    let state = app_state()?;
+    let keep = |e: AppError| e.keeping(&[("name", &name), ("email", &email)]);
+    let mut errors = FormErrors::new();
+    let display_name = errors.check("name", DisplayName::parse(&name));
+    let parsed_email = errors.check("email", Email::parse(&email));
+    if current_password.is_empty() {
+        errors.add("current_password", "Enter your current password to save changes.");
+    }
+    errors.into_result().map_err(keep)?;
+    let (Some(display_name), Some(email_v)) = (display_name, parsed_email) else {
+        return Err(AppError::Internal);
+    };
+    auth::confirm_password(&state, &user, &current_password)
+        .await
+        .map_err(keep)?;
+    store::update_profile(&state.db, &user.id, display_name.as_str(), &email_v)
+        .await
+        .map_err(keep)?;
+    Ok("Your details were saved.".to_string())
+}
+
+/// Sets a new password; the current one is required. Other devices are signed out.
+#[server(endpoint = "accounts/password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<String, AppError> {
+    let user = auth::require_user().await?;
+    let state = app_state()?;
+    let mut errors = FormErrors::new();
+    if current_password.is_empty() {
+        errors.add("current_password", "Enter your current password.");
+    }
+    if let Some(pw) = errors.check("new_password", Password::parse(&new_password)) {
+        if let Err(msg) = password::check_strength(&pw, &[&user.email, &user.name]) {
+            errors.add("new_password", msg);
+        }
+    }
+    errors.into_result()?;
+    auth::confirm_password(&state, &user, &current_password).await?;
+    let pw = Password::parse(&new_password).map_err(|m| AppError::field("new_password", m))?;
+    let hash = password::hash(&pw).await?;
+    store::set_password_hash(&state.db, &user.id, hash).await?;
+    store::invalidate_resets(&state.db, &user.id).await?;
+    let session = auth::session().await?;
+    session.cycle_id().await?;
+    auth::end_other_sessions(&state, &user).await?;
+    auth::notify_password_changed(&state, &user).await?;
+    Ok("Your password was changed. Other devices were signed out.".to_string())
+}
+
+/// Always answers the same way, whether or not the address has an account.
+#[server(endpoint = "accounts/forgot-password")]
+pub async fn request_password_reset(email: String) -> Result<String, AppError> {
+    let state = app_state()?;
+    let db = &state.db;
+    let email_v = Email::parse(&email)
+        .map_err(|m| AppError::field("email", m).keeping(&[("email", &email)]))?;
+    let ip = ratelimit::client_ip(state.settings.trust_proxy).await;
+    let account_key = format!("reset:account:{}", email_v.as_str());
+    let ip_key = format!("reset:ip:{ip}");
+    ratelimit::check(db, &account_key, ratelimit::RESET_PER_ACCOUNT).await?;
+    ratelimit::check(db, &ip_key, ratelimit::RESET_PER_ADDRESS).await?;
+    ratelimit::record(db, &account_key, ratelimit::RESET_PER_ACCOUNT).await?;
+    ratelimit::record(db, &ip_key, ratelimit::RESET_PER_ADDRESS).await?;
+
+    if let Some(user) = store::find_by_email(db, &email_v).await? {
+        auth::send_reset_link(&state, &user).await?;
+    }
+    Ok(format!(
+        "If an account exists for {}, we have sent it a link to choose a new password. \
+         The link works once, for one hour.",
+        email_v.as_str()
+    ))
+}
+
+#[server(endpoint = "accounts/reset-password")]
+pub async fn reset_password(token: String, new_password: String) -> Result<(), AppError> {
+    let state = app_state()?;
+    auth::reset_password_with_token(&state, &token, &new_password).await?;
+    leptos_axum::redirect("/login?reset=done");
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! `oxcart create-admin`: creates an admin account or promotes an existing one.
+//! The password comes from OXCART_ADMIN_PASSWORD or a prompt, never an argument.
+
+use super::password;
+use super::store;
+use super::types::{DisplayName, Email, Password, Role};
+use crate::error::AppError;
+
+/// Where the new admin's password comes from.
+pub enum PasswordSource {
+    Env(String),
+    Prompt,
+}
+
+pub fn read_password(source: PasswordSource) -> Result<String, String> {
+    match source {
+        PasswordSource::Env(p) => Ok(p),
+        PasswordSource::Prompt => {
+            let first = rpassword::prompt_password("Password for the admin account: ")
+                .map_err(|e| format!("cannot read the password: {e}"))?;
+            let second = rpassword::prompt_password("Type it again: ")
+                .map_err(|e| format!("cannot read the password: {e}"))?;
+            if first != second {
+                return Err("the two passwords differ".into());
+            }
+            Ok(first)
+        }
+    }
+}
+
+/// What happened.
+pub enum AdminOutcome {
+    Created,
+    Promoted,
+    AlreadyAdmin,
+}
+
+pub async fn create_or_promote(
+    db: &mongodb::Database,
+    email: &str,
+    name: Option<&str>,
+    password_source: impl FnOnce() -> Result<String, String>,
+) -> Result<AdminOutcome, String> {
+    let email = Email::parse(email).map_err(|e| format!("--email: {e}"))?;
+    let existing = store::find_by_email(db, &email).await.map_err(describe)?;
+    if let Some(user) = existing {
+        if user.role == Role::Admin {
+            return Ok(AdminOutcome::AlreadyAdmin);
+        }
+        store::set_role(db, &user.id, Role::Admin).await.map_err(describe)?;
+        return Ok(AdminOutcome::Promoted);
+    }
+    let name = DisplayName::parse(name.unwrap_or("Shop admin")).map_err(|e| format!("--name: {e}"))?;
+    let raw = password_source()?;
+    let pw = Password::parse(&raw).map_err(|e| format!("password: {e}"))?;
+    password::check_strength(&pw, &[email.as_str(), name.as_str()]).map_err(|e| format!("password: {e}"))?;
+    let hash = password::hash(&pw).await.map_err(describe)?;
+    store::create_user(db, &email, name.as_str(), hash, Role::Admin)
+        .await
+        .map_err(describe)?;
+    Ok(AdminOutcome::Created)
+}
+
+fn describe(e: AppError) -> String {
+    e.to_string()
+}

@@ -1,0 +1,220 @@
+//! The cart page and the add-to-cart form used on product cards and pages.
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::use_query_map;
+
+use super::api::{AddToCart, ClearCart, RemoveCartItem, UpdateCartItem, get_cart};
+use super::types::{CartLine, MAX_LINE_QUANTITY};
+use crate::app::{use_header_version, ErrorPage};
+use crate::money::format_minor;
+use crate::ui::forms::FormAlert;
+
+/// "Add to cart": a plain form (works without JavaScript: it then goes to the
+/// cart page); with the app loaded it stays on the page and confirms inline.
+#[component]
+pub fn AddToCartForm(
+    product_id: String,
+    product_name: String,
+    #[prop(optional)] disabled: bool,
+    #[prop(optional)] show_quantity: bool,
+    #[prop(optional)] max: i64,
+) -> impl IntoView {
+    let action = ServerAction::<AddToCart>::new();
+    let header = use_header_version();
+    let value = action.value();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = value.get() {
+            header.bump();
+        }
+    });
+    let qty_id = format!("qty-{product_id}");
+    let status = move || {
+        value.get().map(|r| match r {
+            Ok(added) => view! {
+                <p class="field-ok" role="status">
+                    {format!("Added. You have {} in your cart. ", added.quantity_in_cart)}
+                    <a href="/cart">"View cart"</a>
+                </p>
+            }
+            .into_any(),
+            Err(e) => view! {
+                <p class="field-error" role="alert">
+                    {e.field_message("quantity").unwrap_or_else(|| e.to_string())}
+                </p>
+            }
+            .into_any(),
+        })
+    };
+    let max_qty = if max > 0 { max.min(MAX_LINE_QUANTITY) } else { MAX_LINE_QUANTITY };
+    view! {
+        <ActionForm action=action attr:class="add-to-cart">
+            <input type="hidden" name="product_id" value=product_id.clone() />
+            {if show_quantity {
+                view! {
+                    <div class="field">
+                        <label for=qty_id.clone()>"Quantity"</label>
+                        <input id=qty_id class="qty-input" type="number" name="quantity" value="1" min="1" max=max_qty inputmode="numeric" disabled=disabled />
+                    </div>
+                }.into_any()
+            } else {
+                view! { <input type="hidden" name="quantity" value="1" /> }.into_any()
+            }}
+            <button type="submit" disabled=move || disabled || action.pending().get()
+                aria-label=format!("Add {product_name} to cart")>
+                {if disabled { "Unavailable" } else { "Add to cart" }}
+            </button>
+            {status}
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn CartPage() -> impl IntoView {
+    let update = ServerAction::<UpdateCartItem>::new();
+    let remove = ServerAction::<RemoveCartItem>::new();
+    let clear = ServerAction::<ClearCart>::new();
+    let header = use_header_version();
+    let cart = Resource::new(
+        move || (update.version().get(), remove.version().get(), clear.version().get()),
+        |_| get_cart(),
+    );
+    Effect::new(move |prev: Option<(usize, usize, usize)>| {
+        let now = (update.version().get(), remove.version().get(), clear.version().get());
+        if prev.is_some_and(|p| p != now) {
+            header.bump();
+        }
+        now
+    });
+    let query = use_query_map();
+    let added = move || query.with(|q| q.get("added").is_some());
+    let update_error = Signal::derive(move || update.value().get().and_then(|r| r.err()));
+
+    view! {
+        <Title text="Your cart" />
+        <Meta name="description" content="The products in your shopping cart, with up-to-date prices and availability." />
+        <h1>"Your cart"</h1>
+        {move || added().then(|| view! { <div class="alert alert-success" role="status"><p>"The product was added to your cart."</p></div> })}
+        <FormAlert error=update_error />
+        <Suspense fallback=|| view! { <p>"Loading your cart…"</p> }>
+            {move || Suspend::new(async move {
+                match cart.await {
+                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                    Ok(c) if c.is_empty() => view! {
+                        <p>"Your cart is empty."</p>
+                        <p><a class="button" href="/products">"Browse products"</a></p>
+                    }.into_any(),
+                    Ok(c) => {
+                        let currency = c.currency.clone();
+                        let problems = c.has_problems();
+                        let subtotal = c.subtotal_display();
+                        view! {
+                            {problems.then(|| view! {
+                                <div class="alert alert-warn" role="status">
+                                    <p>"Some products changed since you added them. Please check the highlighted lines."</p>
+                                </div>
+                            })}
+                            <div class="table-wrap">
+                                <table>
+                                    <caption class="visually-hidden">"Products in your cart"</caption>
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Product"</th>
+                                            <th scope="col" class="num">"Price"</th>
+                                            <th scope="col">"Quantity"</th>
+                                            <th scope="col" class="num">"Total"</th>
+                                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {c.lines.into_iter().map(|line| view! {
+                                            <CartRow line=line currency=currency.clone() update=update remove=remove />
+                                        }).collect_view()}
+                                    </tbody>
+                                    <tfoot>
+                                        <tr>
+                                            <td colspan="3">"Subtotal"</td>
+                                            <td class="num" data-testid="cart-subtotal">{subtotal}</td>
+                                            <td></td>
+                                        </tr>
+                                    </tfoot>
+                                </table>
+                            </div>
+                            <p class="muted">"Prices include all taxes. Shipping is free."</p>
+                            <div class="form-actions">
+                                {if problems {
+                                    view! { <p class="muted">"Fix the highlighted lines to check out."</p> }.into_any()
+                                } else {
+                                    view! { <a class="button" href="/checkout">"Go to checkout"</a> }.into_any()
+                                }}
+                                <ActionForm action=clear>
+                                    <button type="submit" class="secondary">"Empty cart"</button>
+                                </ActionForm>
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CartRow(
+    line: CartLine,
+    currency: String,
+    update: ServerAction<UpdateCartItem>,
+    remove: ServerAction<RemoveCartItem>,
+) -> impl IntoView {
+    let (pid_update, pid_remove) = (line.product_id.clone(), line.product_id.clone());
+    let (name_update, name_remove) = (line.name.clone(), line.name.clone());
+    let qty_id = format!("cart-qty-{}", line.product_id);
+    let field_key = format!("quantity-{}", line.product_id);
+    let err = {
+        let key = field_key.clone();
+        move || {
+            update
+                .value()
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.field_message(&key))
+        }
+    };
+    let unit = format_minor(line.unit_price, &currency);
+    let total = format_minor(line.line_total, &currency);
+    let changed = line
+        .previous_price
+        .map(|old| format!("Price changed from {} to {}.", format_minor(old, &currency), unit));
+    let name_cell = if line.slug.is_empty() {
+        view! { <span>{line.name.clone()}</span> }.into_any()
+    } else {
+        view! { <a href=format!("/products/{}", line.slug)>{line.name.clone()}</a> }.into_any()
+    };
+    view! {
+        <tr class:has-problem=line.problem.is_some()>
+            <td>
+                {name_cell}
+                {changed.map(|c| view! { <p class="stock-low">{c}</p> })}
+                {line.problem.clone().map(|p| view! { <p class="field-error">{p}</p> })}
+            </td>
+            <td class="num">{unit}</td>
+            <td>
+                <ActionForm action=update attr:class="row-actions">
+                    <input type="hidden" name="product_id" value=pid_update />
+                    <label for=qty_id.clone() class="visually-hidden">{format!("Quantity of {}", name_update)}</label>
+                    <input id=qty_id class="qty-input" type="number" name="quantity" value=line.quantity.to_string()
+                        min="0" max=MAX_LINE_QUANTITY inputmode="numeric" />
+                    <button type="submit" class="secondary">"Update"</button>
+                </ActionForm>
+                {move || err().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            </td>
+            <td class="num">{total}</td>
+            <td>
+                <ActionForm action=remove>
+                    <input type="hidden" name="product_id" value=pid_remove />
+                    <button type="submit" class="link-button" aria-label=format!("Remove {} from cart", name_remove)>"Remove"</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,204 @@
+//! `oxcart seed --products N`: a deterministic, realistic demo catalog.
+//! The same N always gives the same products (names, prices, stock, text).
+
+use std::collections::HashSet;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use mongodb::bson::{doc, oid::ObjectId, DateTime};
+use mongodb::Database;
+
+use super::store::{self, Category, Product};
+use super::types::{slugify, ProductStatus};
+use crate::error::AppError;
+
+/// SplitMix64: tiny, fast, and the same everywhere.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+struct CategorySpec {
+    name: &'static str,
+    slug: &'static str,
+    parent: Option<&'static str>,
+    description: &'static str,
+    nouns: &'static [&'static str],
+    materials: &'static [&'static str],
+    tags: &'static [&'static str],
+    /// Price range in cents.
+    price: (i64, i64),
+}
+
+const CATEGORIES: &[CategorySpec] = &[
+    CategorySpec { name: "Home & Living", slug: "home-living", parent: None, description: "Everything for a comfortable home.", nouns: &["Throw Blanket", "Cushion", "Vase", "Wall Clock", "Mirror", "Candle"], materials: &["Wool", "Linen", "Ceramic", "Glass", "Cotton"], tags: &["home", "decor", "gift"], price: (1200, 12000) },
+    CategorySpec { name: "Lighting", slug: "lighting", parent: Some("home-living"), description: "Lamps and lights for every room.", nouns: &["Desk Lamp", "Floor Lamp", "Pendant Light", "String Lights", "Lantern", "Wall Sconce"], materials: &["Brass", "Oak", "Walnut", "Steel", "Paper", "Glass"], tags: &["lighting", "lamp", "led"], price: (1500, 25000) },
+    CategorySpec { name: "Kitchen", slug: "kitchen", parent: Some("home-living"), description: "Cookware and tools for the kitchen.", nouns: &["Chef Knife", "Cutting Board", "Saucepan", "Coffee Grinder", "Teapot", "Mixing Bowl Set"], materials: &["Steel", "Cast Iron", "Bamboo", "Ceramic", "Copper"], tags: &["kitchen", "cooking", "tools"], price: (900, 18000) },
+    CategorySpec { name: "Furniture", slug: "furniture", parent: Some("home-living"), description: "Tables, chairs and storage.", nouns: &["Side Table", "Armchair", "Bookshelf", "Bench", "Stool", "Coat Rack"], materials: &["Oak", "Walnut", "Pine", "Steel", "Rattan"], tags: &["furniture", "living room"], price: (4900, 89000) },
+    CategorySpec { name: "Garden", slug: "garden", parent: None, description: "Tools and furniture for the garden.", nouns: &["Planter", "Watering Can", "Pruning Shears", "Garden Hose", "Bird Feeder", "Seed Kit"], materials: &["Terracotta", "Galvanised Steel", "Cedar", "Recycled Plastic"], tags: &["garden", "outdoor", "plants"], price: (700, 9000) },
+    CategorySpec { name: "Outdoor & Camping", slug: "outdoor-camping", parent: None, description: "Gear for trips and trails.", nouns: &["Tent", "Sleeping Bag", "Backpack", "Camping Stove", "Headlamp", "Water Bottle"], materials: &["Nylon", "Ripstop", "Titanium", "Aluminium", "Down"], tags: &["camping", "hiking", "outdoor"], price: (1500, 45000) },
+    CategorySpec { name: "Electronics", slug: "electronics", parent: None, description: "Gadgets and accessories.", nouns: &["Power Bank", "USB-C Charger", "Smart Plug", "Webcam", "Keyboard", "Mouse"], materials: &["Aluminium", "Matte", "Compact", "Wireless"], tags: &["electronics", "gadget", "tech"], price: (1900, 24000) },
+    CategorySpec { name: "Audio", slug: "audio", parent: Some("electronics"), description: "Speakers and headphones.", nouns: &["Headphones", "Earbuds", "Bluetooth Speaker", "Turntable", "Soundbar"], materials: &["Wireless", "Studio", "Portable", "Noise-Cancelling"], tags: &["audio", "music", "sound"], price: (2900, 39000) },
+    CategorySpec { name: "Office", slug: "office", parent: None, description: "Desks, paper and organisers.", nouns: &["Notebook", "Fountain Pen", "Desk Organiser", "Monitor Stand", "Planner", "Letter Tray"], materials: &["Leather", "Recycled Paper", "Bamboo", "Felt", "Steel"], tags: &["office", "stationery", "desk"], price: (500, 15000) },
+    CategorySpec { name: "Books", slug: "books", parent: None, description: "Stories and guides.", nouns: &["Cookbook", "Field Guide", "Novel", "Atlas", "Poetry Collection", "Sketchbook"], materials: &["Hardcover", "Paperback", "Illustrated", "Pocket"], tags: &["books", "reading", "gift"], price: (900, 4500) },
+    CategorySpec { name: "Toys & Games", slug: "toys-games", parent: None, description: "Play for every age.", nouns: &["Board Game", "Puzzle", "Building Blocks", "Kite", "Plush Bear", "Card Game"], materials: &["Wooden", "Cardboard", "Organic Cotton", "Recycled"], tags: &["toys", "games", "kids"], price: (800, 7500) },
+    CategorySpec { name: "Clothing", slug: "clothing", parent: None, description: "Everyday wear.", nouns: &["Sweater", "T-Shirt", "Rain Jacket", "Scarf", "Beanie", "Socks"], materials: &["Merino", "Organic Cotton", "Linen", "Fleece", "Waxed Cotton"], tags: &["clothing", "apparel"], price: (1200, 19000) },
+    CategorySpec { name: "Accessories", slug: "accessories", parent: None, description: "Bags, wallets and small things.", nouns: &["Wallet", "Tote Bag", "Sunglasses", "Watch", "Belt", "Keyring"], materials: &["Leather", "Canvas", "Cork", "Steel", "Recycled Nylon"], tags: &["accessories", "gift"], price: (900, 25000) },
+];
+
+const ADJECTIVES: &[&str] = &[
+    "Classic", "Nordic", "Minimal", "Vintage", "Rustic", "Modern", "Compact", "Everyday",
+    "Handmade", "Heritage", "Coastal", "Urban", "Alpine", "Studio", "Field", "Harbor",
+];
+const MODELS: &[&str] = &[
+    "Aria", "Nova", "Atlas", "Ember", "Fjord", "Juniper", "Linden", "Mira", "Orbit", "Pico",
+    "Quill", "Rowan", "Sol", "Tide", "Vale", "Willow", "Zephyr", "Birch", "Cedar", "Dune",
+];
+const COLOURS: &[&str] = &["black", "white", "sage", "navy", "sand", "rust", "charcoal", "natural"];
+const FEATURES: &[&str] = &[
+    "Built to last for years of daily use.",
+    "Designed in a small studio and made in limited runs.",
+    "Easy to clean and simple to care for.",
+    "Packed in plastic-free, recyclable packaging.",
+    "Backed by our two-year guarantee.",
+    "A thoughtful gift that people actually use.",
+    "Light enough to take anywhere.",
+    "Finished by hand, so each one is slightly different.",
+];
+
+/// Product number `i` of the catalog (independent of N, so larger catalogs extend smaller ones).
+fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: &str, now_ms: i64) -> Product {
+    let mut rng = Rng(0x0A5C_A27 ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let (cat_id, spec) = &cats[(i as usize) % cats.len()];
+    let adjective = rng.pick(ADJECTIVES);
+    let material = rng.pick(spec.materials);
+    let noun = rng.pick(spec.nouns);
+    let model = rng.pick(MODELS);
+    let colour = rng.pick(COLOURS);
+    let name = format!("{adjective} {material} {noun} {model}");
+    let slug = format!("{}-{:05}", slugify(&name), i);
+    let (lo, hi) = spec.price;
+    let raw = lo + rng.below((hi - lo) as u64) as i64;
+    // Prices people expect: whole units ending in .00, .50 or .99.
+    let endings = [0, 50, 99];
+    let price = (raw / 100) * 100 + endings[rng.below(3) as usize];
+    let price = if currency == "jpy" { price } else { price.max(99) };
+    let stock = match rng.below(100) {
+        0..=7 => 0,
+        8..=19 => 1 + rng.below(5) as i64,
+        _ => 6 + rng.below(195) as i64,
+    };
+    let f1 = rng.pick(FEATURES);
+    let f2 = rng.pick(FEATURES);
+    let description = format!(
+        "The {name} is a {adj_l} {noun_l} in {material_l}, finished in {colour}. {f1} {f2}",
+        adj_l = adjective.to_lowercase(),
+        noun_l = noun.to_lowercase(),
+        material_l = material.to_lowercase(),
+    );
+    let mut tags: Vec<String> = spec.tags.iter().map(|t| t.to_string()).collect();
+    tags.push(colour.to_string());
+    tags.push(material.to_lowercase());
+    tags.dedup();
+    let age_days = rng.below(365) as i64;
+    let created = DateTime::from_millis(now_ms - age_days * 86_400_000 - (i as i64 % 86_400) * 1000);
+    Product {
+        id: ObjectId::new(),
+        name,
+        slug,
+        description,
+        price,
+        currency: currency.to_string(),
+        category_id: Some(*cat_id),
+        tags,
+        stock,
+        status: ProductStatus::Active,
+        featured: rng.below(100) < 5,
+        images: Vec::new(),
+        reservations: Vec::new(),
+        created_at: created,
+        updated_at: created,
+    }
+}
+
+/// Creates the categories (if missing) and `count` products (skipping ones that
+/// exist). With `if_empty`, does nothing when the catalog already has products.
+pub async fn run(db: &Database, count: u64, currency: &str, if_empty: bool, show_progress: bool) -> Result<u64, AppError> {
+    if if_empty && store::products(db).estimated_document_count().await? > 0 {
+        return Ok(0);
+    }
+    let mut ids: Vec<(ObjectId, &CategorySpec)> = Vec::new();
+    for spec in CATEGORIES {
+        let parent = spec
+            .parent
+            .and_then(|slug| ids.iter().find(|(_, s)| s.slug == slug).map(|(id, _)| *id));
+        let existing = store::categories(db).find_one(doc! { "slug": spec.slug }).await?;
+        let id = match existing {
+            Some(c) => c.id,
+            None => {
+                let now = DateTime::now();
+                let c = Category {
+                    id: ObjectId::new(),
+                    name: spec.name.to_string(),
+                    slug: spec.slug.to_string(),
+                    parent_id: parent,
+                    description: spec.description.to_string(),
+                    created_at: now,
+                    updated_at: now,
+                };
+                store::insert_category(db, &c).await?;
+                c.id
+            }
+        };
+        ids.push((id, spec));
+    }
+
+    let bar = if show_progress {
+        let b = ProgressBar::new(count);
+        b.set_style(
+            ProgressStyle::with_template("seeding {bar:40} {pos}/{len} products ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let now_ms = DateTime::now().timestamp_millis();
+    let mut inserted = 0u64;
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut i = 0u64;
+    while i < count {
+        let end = (i + 1000).min(count);
+        let batch: Vec<Product> = (i..end)
+            .map(|n| product(n, &ids, currency, now_ms))
+            .filter(|p| seen.insert(p.slug.clone()))
+            .collect();
+        match store::products(db).insert_many(&batch).ordered(false).await {
+            Ok(r) => inserted += r.inserted_ids.len() as u64,
+            Err(e) if crate::db::is_duplicate_key(&e) => {
+                // Some already existed (seeded before): the rest went in.
+                if let mongodb::error::ErrorKind::InsertMany(m) = e.kind.as_ref() {
+                    let dups = m.write_errors.as_ref().map(|w| w.len()).unwrap_or(0);
+                    inserted += (batch.len() - dups) as u64;
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        bar.inc(end - i);
+        i = end;
+    }
+    bar.finish_and_clear();
+    Ok(inserted)
+}

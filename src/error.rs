@@ -1,0 +1,278 @@
+//! One error type for the whole shop, shared by the server and the browser.
+//!
+//! Every variant maps to one HTTP status. What the person sees is the `Display`
+//! text; internal detail is logged on the server and never leaves it.
+
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// A message attached to one form field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Field errors of a form, plus the values the person entered (never passwords),
+/// so a form re-rendered without JavaScript can show them again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormErrors {
+    pub fields: Vec<FieldError>,
+    pub values: Vec<(String, String)>,
+}
+
+impl FormErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a message for `field` (the first message per field wins).
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        if self.get(field).is_none() {
+            self.fields.push(FieldError {
+                field: field.to_string(),
+                message: message.into(),
+            });
+        }
+    }
+
+    /// Keeps a submitted value to show again in the form.
+    pub fn keep(mut self, field: &str, value: &str) -> Self {
+        self.values.push((field.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| f.field == field)
+            .map(|f| f.message.as_str())
+    }
+
+    pub fn value(&self, field: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// `Ok(())` when nothing was added, else the whole set as an [`AppError`].
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self))
+        }
+    }
+
+    /// Records the outcome of parsing one field; returns the parsed value if it was valid.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        match parsed {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e.to_string());
+                None
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The request could not be understood (malformed body, wrong types, unknown operation).
+    #[error("{0}")]
+    BadRequest(String),
+    /// One or more form fields are invalid.
+    #[error("Please correct the highlighted fields.")]
+    Invalid(FormErrors),
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    /// Wrong e-mail or password: one message for both, so accounts cannot be probed.
+    #[error("The e-mail address or password is incorrect.")]
+    InvalidCredentials,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("We could not find that.")]
+    NotFound,
+    /// The request conflicts with the current state (e.g. sold out, already paid).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Too many attempts. Please try again in {}.", human_wait(*retry_after_secs))]
+    RateLimited { retry_after_secs: u64 },
+    #[error("That is too large: {0}.")]
+    PayloadTooLarge(String),
+    /// The database (or another service the shop needs) is not reachable.
+    #[error("The shop is temporarily unavailable. Please try again in a moment.")]
+    Unavailable,
+    /// Anything unexpected; the detail is in the server log, never here.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The browser could not reach the shop at all.
+    #[error("Could not reach the shop. Please check your connection and try again.")]
+    Network,
+}
+
+/// "5 minutes", "1 minute", "30 seconds".
+pub fn human_wait(secs: u64) -> String {
+    if secs >= 90 {
+        let mins = secs.div_ceil(60);
+        format!("{mins} minutes")
+    } else if secs >= 60 {
+        "1 minute".to_string()
+    } else {
+        let s = secs.max(1);
+        format!("{s} second{}", if s == 1 { "" } else { "s" })
+    }
+}
+
+impl AppError {
+    /// The HTTP status this error is answered with.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::Invalid(_) => 422,
+            AppError::Unauthorized => 401,
+            AppError::InvalidCredentials => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
+            AppError::RateLimited { .. } => 429,
+            AppError::PayloadTooLarge(_) => 413,
+            AppError::Unavailable => 503,
+            AppError::Internal => 500,
+            AppError::Network => 502,
+        }
+    }
+
+    /// A single invalid field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FormErrors::new();
+        errors.add(field, message);
+        AppError::Invalid(errors)
+    }
+
+    /// The field errors, if this is a validation error.
+    pub fn form_errors(&self) -> Option<&FormErrors> {
+        match self {
+            AppError::Invalid(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Message for one field, if any.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        self.form_errors()
+            .and_then(|e| e.get(field))
+            .map(str::to_string)
+    }
+
+    /// A value the person entered, kept for re-rendering the form.
+    pub fn kept_value(&self, field: &str) -> Option<String> {
+        self.form_errors()
+            .and_then(|e| e.value(field))
+            .map(str::to_string)
+    }
+
+    /// Attaches submitted values to a validation error (no effect on other errors).
+    pub fn keeping(self, values: &[(&str, &str)]) -> Self {
+        match self {
+            AppError::Invalid(mut e) => {
+                for (k, v) in values {
+                    e.values.push((k.to_string(), v.to_string()));
+                }
+                AppError::Invalid(e)
+            }
+            other => other,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // The arguments could not be read: a client error, never a server crash.
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::UnsupportedRequestMethod(_) => AppError::BadRequest(
+                "The request could not be read. Please check the form and try again.".into(),
+            ),
+            ServerFnErrorErr::Serialization(_) => AppError::BadRequest(
+                "Some of the entered values could not be read. Please check the form.".into(),
+            ),
+            ServerFnErrorErr::Request(_) => AppError::Network,
+            ServerFnErrorErr::Registration(_) => AppError::NotFound,
+            ServerFnErrorErr::ServerError(_)
+            | ServerFnErrorErr::MiddlewareError(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::Response(_) => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use super::AppError;
+    use axum::response::{IntoResponse, Response};
+    use http::StatusCode;
+
+    impl AppError {
+        pub fn http_status(&self) -> StatusCode {
+            StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+
+        /// Logs an unexpected failure with its detail and returns the generic error.
+        pub fn internal(context: &str, detail: impl std::fmt::Display) -> Self {
+            tracing::error!(error = %detail, "{context}");
+            AppError::Internal
+        }
+    }
+
+    /// A JSON body for API callers (uploads, webhooks): the message a person can
+    /// read, plus the field messages of a validation error.
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let status = self.http_status();
+            let fields: Vec<serde_json::Value> = self
+                .form_errors()
+                .map(|f| {
+                    f.fields
+                        .iter()
+                        .map(|e| serde_json::json!({ "field": e.field, "message": e.message }))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let body = serde_json::json!({ "error": self.to_string(), "fields": fields });
+            let mut res = (status, axum::Json(body)).into_response();
+            if let AppError::RateLimited { retry_after_secs } = self {
+                if let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    res.headers_mut().insert(http::header::RETRY_AFTER, v);
+                }
+            }
+            res
+        }
+    }
+
+    impl From<mongodb::error::Error> for AppError {
+        fn from(err: mongodb::error::Error) -> Self {
+            crate::db::classify_error(&err)
+        }
+    }
+
+    impl From<tower_sessions::session::Error> for AppError {
+        fn from(err: tower_sessions::session::Error) -> Self {
+            tracing::error!(error = %err, "session store failed");
+            AppError::Unavailable
+        }
+    }
+}

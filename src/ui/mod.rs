@@ -1,0 +1,4 @@
+//! Shared widgets: page layout, form fields, money. Knows nothing about the database.
+
+pub mod forms;
+pub mod layout;

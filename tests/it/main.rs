@@ -1,0 +1,14 @@
+//! Black-box tests: each starts the real app on a random port with a fresh database
+//! on the real database server, and talks HTTP to it like a browser or API client.
+//! Needs OXCART_TEST_MONGODB_URI (and the mail sink); scripts/test sets them up.
+
+mod helpers;
+
+mod accounts;
+mod cart;
+mod catalog;
+mod health;
+mod orders;
+mod pages;
+mod payments;
+mod unit;
