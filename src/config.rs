@@ -128,26 +128,61 @@ impl std::error::Error for ConfigError {}
 
 /// (setting key, environment variables that set it, first wins, default, secret?)
 const SETTINGS: &[(&str, &[&str], &str, bool)] = &[
-    ("mongodb_uri", &["MONGODB_URI"], "mongodb://127.0.0.1:27017", true),
+    (
+        "mongodb_uri",
+        &["MONGODB_URI"],
+        "mongodb://127.0.0.1:27017",
+        true,
+    ),
     ("database", &["OXCART_DATABASE"], "oxcart", false),
-    ("site_addr", &["OXCART_SITE_ADDR", "LEPTOS_SITE_ADDR"], "127.0.0.1:3000", false),
+    (
+        "site_addr",
+        &["OXCART_SITE_ADDR", "LEPTOS_SITE_ADDR"],
+        "127.0.0.1:3000",
+        false,
+    ),
     ("public_url", &["OXCART_PUBLIC_URL"], "", false),
-    ("site_root", &["OXCART_SITE_ROOT", "LEPTOS_SITE_ROOT"], "target/site", false),
+    (
+        "site_root",
+        &["OXCART_SITE_ROOT", "LEPTOS_SITE_ROOT"],
+        "target/site",
+        false,
+    ),
     ("log_format", &["OXCART_LOG_FORMAT"], "text", false),
     ("shop_name", &["OXCART_SHOP_NAME"], "oxcart", false),
     ("currency", &["OXCART_CURRENCY"], "usd", false),
-    ("session_idle_minutes", &["OXCART_SESSION_IDLE_MINUTES"], "20160", false),
+    (
+        "session_idle_minutes",
+        &["OXCART_SESSION_IDLE_MINUTES"],
+        "20160",
+        false,
+    ),
     ("secure_cookies", &["OXCART_SECURE_COOKIES"], "", false),
     ("trust_proxy", &["OXCART_TRUST_PROXY"], "false", false),
-    ("reservation_minutes", &["OXCART_RESERVATION_MINUTES"], "30", false),
+    (
+        "reservation_minutes",
+        &["OXCART_RESERVATION_MINUTES"],
+        "30",
+        false,
+    ),
     ("smtp_host", &["OXCART_SMTP_HOST"], "127.0.0.1", false),
     ("smtp_port", &["OXCART_SMTP_PORT"], "1025", false),
     ("smtp_username", &["OXCART_SMTP_USERNAME"], "", false),
     ("smtp_password", &["OXCART_SMTP_PASSWORD"], "", true),
     ("smtp_tls", &["OXCART_SMTP_TLS"], "none", false),
-    ("mail_from", &["OXCART_MAIL_FROM"], "oxcart <shop@oxcart.localhost>", false),
+    (
+        "mail_from",
+        &["OXCART_MAIL_FROM"],
+        "oxcart <shop@oxcart.localhost>",
+        false,
+    ),
     ("stripe_secret_key", &["STRIPE_SECRET_KEY"], "", true),
-    ("stripe_webhook_secret", &["STRIPE_WEBHOOK_SECRET"], "", true),
+    (
+        "stripe_webhook_secret",
+        &["STRIPE_WEBHOOK_SECRET"],
+        "",
+        true,
+    ),
     ("stripe_api_base", &["OXCART_STRIPE_API_BASE"], "", false),
 ];
 
@@ -293,9 +328,8 @@ impl Settings {
                 ))
             }
         })?;
-        let session_idle_minutes = raw.parse("session_idle_minutes", |v| {
-            parse_range(v, 5, 60 * 24 * 365)
-        })?;
+        let session_idle_minutes =
+            raw.parse("session_idle_minutes", |v| parse_range(v, 5, 60 * 24 * 365))?;
         let secure_cookies = raw.parse("secure_cookies", |v| {
             if v.is_empty() {
                 Ok(public_url.scheme() == "https")

@@ -67,10 +67,7 @@ pub async fn ping(db: &Database, timeout: Duration) -> Result<(), String> {
     match tokio::time::timeout(timeout, db.run_command(doc! { "ping": 1 })).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(short_reason(&e)),
-        Err(_) => Err(format!(
-            "no answer within {} ms",
-            timeout.as_millis()
-        )),
+        Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     }
 }
 

@@ -3,9 +3,9 @@
 //! Every variant maps to one HTTP status. What the person sees is the `Display`
 //! text; internal detail is logged on the server and never leaves it.
 
-use serde::{Deserialize, Serialize};
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
+use serde::{Deserialize, Serialize};
 
 /// A message attached to one form field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,8 +97,9 @@ pub enum AppError {
     #[error("Please sign in to continue.")]
     Unauthorized,
     /// Wrong e-mail or password: one message for both, so accounts cannot be probed.
+    /// Carries the e-mail as typed, to show it again in the form.
     #[error("The e-mail address or password is incorrect.")]
-    InvalidCredentials,
+    InvalidCredentials { email: String },
     #[error("You are not allowed to do that.")]
     Forbidden,
     #[error("We could not find that.")]
@@ -141,7 +142,7 @@ impl AppError {
             AppError::BadRequest(_) => 400,
             AppError::Invalid(_) => 422,
             AppError::Unauthorized => 401,
-            AppError::InvalidCredentials => 401,
+            AppError::InvalidCredentials { .. } => 401,
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
@@ -177,6 +178,9 @@ impl AppError {
 
     /// A value the person entered, kept for re-rendering the form.
     pub fn kept_value(&self, field: &str) -> Option<String> {
+        if let (AppError::InvalidCredentials { email }, "email") = (self, field) {
+            return Some(email.clone());
+        }
         self.form_errors()
             .and_then(|e| e.value(field))
             .map(str::to_string)
@@ -196,8 +200,59 @@ impl AppError {
     }
 }
 
+/// How errors travel from server functions: JSON with a sentence for people and
+/// API callers (`message`) and the typed error for the app (`error`), e.g.
+/// `{"message":"Too many attempts. Please try again in 15 minutes.","error":{"RateLimited":{"retry_after_secs":900}}}`.
+pub struct ErrorJson;
+
+impl ContentType for ErrorJson {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for ErrorJson {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+#[derive(Serialize)]
+struct WireOut<'a> {
+    message: String,
+    error: &'a AppError,
+}
+
+#[derive(Deserialize)]
+struct WireIn {
+    error: AppError,
+}
+
+impl Encodes<AppError> for ErrorJson {
+    type Error = serde_json::Error;
+
+    fn encode(output: &AppError) -> Result<Bytes, Self::Error> {
+        serde_json::to_vec(&WireOut {
+            message: output.to_string(),
+            error: output,
+        })
+        .map(Bytes::from)
+    }
+}
+
+impl Decodes<AppError> for ErrorJson {
+    type Error = serde_json::Error;
+
+    fn decode(bytes: Bytes) -> Result<AppError, Self::Error> {
+        serde_json::from_slice::<WireIn>(&bytes).map(|w| w.error)
+    }
+}
+
+/// Reads an error body written by [`ErrorJson`].
+pub fn decode_error_body(bytes: &[u8]) -> Option<AppError> {
+    serde_json::from_slice::<WireIn>(bytes)
+        .ok()
+        .map(|w| w.error)
+}
+
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = ErrorJson;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
@@ -212,6 +267,11 @@ impl FromServerFnError for AppError {
             ),
             ServerFnErrorErr::Request(_) => AppError::Network,
             ServerFnErrorErr::Registration(_) => AppError::NotFound,
+            // On the server this means the request body could not be read (the
+            // client's fault); in the browser, that the answer could not be read.
+            ServerFnErrorErr::Deserialization(_) if cfg!(feature = "ssr") => AppError::BadRequest(
+                "The request could not be read. Please check the form and try again.".into(),
+            ),
             ServerFnErrorErr::ServerError(_)
             | ServerFnErrorErr::MiddlewareError(_)
             | ServerFnErrorErr::Deserialization(_)

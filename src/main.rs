@@ -27,7 +27,9 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Seed { products, if_empty } => seed(settings, products, if_empty).await,
-        Command::CreateAdmin { email, name } => create_admin(settings, &email, name.as_deref()).await,
+        Command::CreateAdmin { email, name } => {
+            create_admin(settings, &email, name.as_deref()).await
+        }
     }
 }
 

@@ -119,7 +119,9 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
             ratelimit::record(db, &account_key, ratelimit::LOGIN_PER_ACCOUNT).await?;
             ratelimit::record(db, &ip_key, ratelimit::LOGIN_PER_ADDRESS).await?;
             tracing::info!("failed sign-in attempt");
-            return Err(keep(AppError::InvalidCredentials));
+            return Err(AppError::InvalidCredentials {
+                email: email.trim().to_string(),
+            });
         }
     };
     ratelimit::clear(db, &account_key).await?;
@@ -150,7 +152,10 @@ pub async fn update_profile(
     let display_name = errors.check("name", DisplayName::parse(&name));
     let parsed_email = errors.check("email", Email::parse(&email));
     if current_password.is_empty() {
-        errors.add("current_password", "Enter your current password to save changes.");
+        errors.add(
+            "current_password",
+            "Enter your current password to save changes.",
+        );
     }
     errors.into_result().map_err(keep)?;
     let (Some(display_name), Some(email_v)) = (display_name, parsed_email) else {

@@ -7,9 +7,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
+use super::password;
 use super::store::{self, PasswordReset, User};
 use super::types::{Password, Role};
-use super::password;
 use crate::error::{AppError, FormErrors};
 use crate::server::sessions::USER_ID_KEY;
 use crate::server::{app_state, ratelimit, AppState};
@@ -34,7 +34,10 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 }
 
 /// Like [`current_user`], for plain axum handlers that hold the session themselves.
-pub async fn user_from_session(state: &AppState, session: &Session) -> Result<Option<User>, AppError> {
+pub async fn user_from_session(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<User>, AppError> {
     let Some(id) = session.get::<String>(USER_ID_KEY).await? else {
         return Ok(None);
     };

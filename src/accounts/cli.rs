@@ -47,13 +47,17 @@ pub async fn create_or_promote(
         if user.role == Role::Admin {
             return Ok(AdminOutcome::AlreadyAdmin);
         }
-        store::set_role(db, &user.id, Role::Admin).await.map_err(describe)?;
+        store::set_role(db, &user.id, Role::Admin)
+            .await
+            .map_err(describe)?;
         return Ok(AdminOutcome::Promoted);
     }
-    let name = DisplayName::parse(name.unwrap_or("Shop admin")).map_err(|e| format!("--name: {e}"))?;
+    let name =
+        DisplayName::parse(name.unwrap_or("Shop admin")).map_err(|e| format!("--name: {e}"))?;
     let raw = password_source()?;
     let pw = Password::parse(&raw).map_err(|e| format!("password: {e}"))?;
-    password::check_strength(&pw, &[email.as_str(), name.as_str()]).map_err(|e| format!("password: {e}"))?;
+    password::check_strength(&pw, &[email.as_str(), name.as_str()])
+        .map_err(|e| format!("password: {e}"))?;
     let hash = password::hash(&pw).await.map_err(describe)?;
     store::create_user(db, &email, name.as_str(), hash, Role::Admin)
         .await

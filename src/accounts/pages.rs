@@ -93,9 +93,15 @@ pub fn LoginPage() -> impl IntoView {
     let notice = move || {
         query.with(|q| {
             if q.get("reset").as_deref() == Some("done") {
-                Some(("alert alert-success", "Your password was changed. Sign in with your new password."))
+                Some((
+                    "alert alert-success",
+                    "Your password was changed. Sign in with your new password.",
+                ))
             } else if q.get("reason").as_deref() == Some("admin") {
-                Some(("alert alert-info", "That page is for shop administrators. Sign in with an admin account."))
+                Some((
+                    "alert alert-info",
+                    "That page is for shop administrators. Sign in with an admin account.",
+                ))
             } else if !next().is_empty() {
                 Some(("alert alert-info", "Please sign in to continue."))
             } else {

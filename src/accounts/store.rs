@@ -170,13 +170,18 @@ pub async fn find_unused_reset(
     token_hash: &str,
 ) -> Result<Option<PasswordReset>, AppError> {
     Ok(resets(db)
-        .find_one(doc! { "_id": token_hash, "used_at": null, "expires_at": { "$gt": DateTime::now() } })
+        .find_one(
+            doc! { "_id": token_hash, "used_at": null, "expires_at": { "$gt": DateTime::now() } },
+        )
         .await?)
 }
 
 /// Marks a token used, atomically: only one caller can ever consume it.
 /// Returns it if it existed, was unused and had not expired.
-pub async fn consume_reset(db: &Database, token_hash: &str) -> Result<Option<PasswordReset>, AppError> {
+pub async fn consume_reset(
+    db: &Database,
+    token_hash: &str,
+) -> Result<Option<PasswordReset>, AppError> {
     let now = DateTime::now();
     Ok(resets(db)
         .find_one_and_update(

@@ -20,10 +20,20 @@ struct Args {
     #[arg(long)]
     public_url: Option<String>,
     /// Secret key the shop must present.
-    #[arg(long, env = "STRIPE_SECRET_KEY", default_value = "sk_test_oxcart_local", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "STRIPE_SECRET_KEY",
+        default_value = "sk_test_oxcart_local",
+        hide_env_values = true
+    )]
     secret_key: String,
     /// Webhook signing secret shared with the shop.
-    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", default_value = "whsec_oxcart_local", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "STRIPE_WEBHOOK_SECRET",
+        default_value = "whsec_oxcart_local",
+        hide_env_values = true
+    )]
     webhook_secret: String,
 }
 
@@ -35,10 +45,19 @@ async fn main() -> std::io::Result<()> {
         .with_target(false)
         .init();
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    let public_url = args
-        .public_url
-        .unwrap_or_else(|| format!("http://{}", listener.local_addr().map(|a| a.to_string()).unwrap_or_default()));
-    tracing::info!("local Stripe (test mode) on {public_url}, webhooks to {}", args.webhook_url);
+    let public_url = args.public_url.unwrap_or_else(|| {
+        format!(
+            "http://{}",
+            listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+        )
+    });
+    tracing::info!(
+        "local Stripe (test mode) on {public_url}, webhooks to {}",
+        args.webhook_url
+    );
     serve(
         listener,
         LocalStripeConfig {

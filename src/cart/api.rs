@@ -48,7 +48,10 @@ pub async fn get_cart() -> Result<CartView, AppError> {
 }
 
 #[server(endpoint = "cart/add")]
-pub async fn add_to_cart(product_id: String, quantity: Option<String>) -> Result<AddedToCart, AppError> {
+pub async fn add_to_cart(
+    product_id: String,
+    quantity: Option<String>,
+) -> Result<AddedToCart, AppError> {
     let qty_text = quantity.unwrap_or_else(|| "1".into());
     let qty = parse_quantity(&qty_text, false)
         .map_err(|m| AppError::field("quantity", m).keeping(&[("quantity", &qty_text)]))?;

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 
-use super::api::{AddToCart, ClearCart, RemoveCartItem, UpdateCartItem, get_cart};
+use super::api::{get_cart, AddToCart, ClearCart, RemoveCartItem, UpdateCartItem};
 use super::types::{CartLine, MAX_LINE_QUANTITY};
 use crate::app::{use_header_version, ErrorPage};
 use crate::money::format_minor;
@@ -46,7 +46,11 @@ pub fn AddToCartForm(
             .into_any(),
         })
     };
-    let max_qty = if max > 0 { max.min(MAX_LINE_QUANTITY) } else { MAX_LINE_QUANTITY };
+    let max_qty = if max > 0 {
+        max.min(MAX_LINE_QUANTITY)
+    } else {
+        MAX_LINE_QUANTITY
+    };
     view! {
         <ActionForm action=action attr:class="add-to-cart">
             <input type="hidden" name="product_id" value=product_id.clone() />
@@ -76,11 +80,21 @@ pub fn CartPage() -> impl IntoView {
     let clear = ServerAction::<ClearCart>::new();
     let header = use_header_version();
     let cart = Resource::new(
-        move || (update.version().get(), remove.version().get(), clear.version().get()),
+        move || {
+            (
+                update.version().get(),
+                remove.version().get(),
+                clear.version().get(),
+            )
+        },
         |_| get_cart(),
     );
     Effect::new(move |prev: Option<(usize, usize, usize)>| {
-        let now = (update.version().get(), remove.version().get(), clear.version().get());
+        let now = (
+            update.version().get(),
+            remove.version().get(),
+            clear.version().get(),
+        );
         if prev.is_some_and(|p| p != now) {
             header.bump();
         }
@@ -182,9 +196,13 @@ fn CartRow(
     };
     let unit = format_minor(line.unit_price, &currency);
     let total = format_minor(line.line_total, &currency);
-    let changed = line
-        .previous_price
-        .map(|old| format!("Price changed from {} to {}.", format_minor(old, &currency), unit));
+    let changed = line.previous_price.map(|old| {
+        format!(
+            "Price changed from {} to {}.",
+            format_minor(old, &currency),
+            unit
+        )
+    });
     let name_cell = if line.slug.is_empty() {
         view! { <span>{line.name.clone()}</span> }.into_any()
     } else {

@@ -87,7 +87,10 @@ fn carts(db: &Database) -> Collection<Cart> {
 
 pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let c = db.collection::<Document>(COLLECTION);
-    for (keys, name) in [(doc! { "user_id": 1 }, "user_unique"), (doc! { "guest_key": 1 }, "guest_unique")] {
+    for (keys, name) in [
+        (doc! { "user_id": 1 }, "user_unique"),
+        (doc! { "guest_key": 1 }, "guest_unique"),
+    ] {
         c.create_index(
             IndexModel::builder()
                 .keys(keys)
@@ -141,7 +144,11 @@ pub async fn forget_guest_cart(session: &Session) -> Result<(), AppError> {
 }
 
 /// The owner for this request: the account if signed in, else the guest session.
-pub async fn owner_for(user: Option<&User>, session: &Session, create: bool) -> Result<Option<Owner>, AppError> {
+pub async fn owner_for(
+    user: Option<&User>,
+    session: &Session,
+    create: bool,
+) -> Result<Option<Owner>, AppError> {
     if let Some(u) = user {
         return Ok(Some(Owner::User(u.id)));
     }
@@ -173,7 +180,12 @@ pub async fn item_count_for_request(user: Option<&User>) -> Result<u32, AppError
 
 /// Adds `qty` units, never beyond what is in stock or the per-line maximum.
 /// Returns the quantity now in the cart.
-pub async fn add(db: &Database, owner: &Owner, product: &catalog::Product, qty: i64) -> Result<i64, AppError> {
+pub async fn add(
+    db: &Database,
+    owner: &Owner,
+    product: &catalog::Product,
+    qty: i64,
+) -> Result<i64, AppError> {
     let current = find(db, owner).await?;
     let in_cart = current
         .as_ref()
@@ -192,7 +204,10 @@ pub async fn add(db: &Database, owner: &Owner, product: &catalog::Product, qty: 
         let msg = match (product.stock, in_cart) {
             (s, _) if s <= 0 => format!("Sorry, {} is sold out.", product.name),
             (s, 0) => format!("Only {s} left of {}.", product.name),
-            (s, c) => format!("Only {s} left of {}, and you already have {c} in your cart.", product.name),
+            (s, c) => format!(
+                "Only {s} left of {}, and you already have {c} in your cart.",
+                product.name
+            ),
         };
         return Err(AppError::field("quantity", msg));
     }
@@ -255,7 +270,12 @@ pub async fn add(db: &Database, owner: &Owner, product: &catalog::Product, qty: 
 }
 
 /// Sets a line's quantity (0 removes it). False if the line was not there.
-pub async fn set_quantity(db: &Database, owner: &Owner, product_id: &ObjectId, qty: i64) -> Result<bool, AppError> {
+pub async fn set_quantity(
+    db: &Database,
+    owner: &Owner,
+    product_id: &ObjectId,
+    qty: i64,
+) -> Result<bool, AppError> {
     if qty == 0 {
         return remove(db, owner, product_id).await;
     }
@@ -302,7 +322,11 @@ pub async fn clear(db: &Database, owner: &Owner) -> Result<(), AppError> {
 }
 
 /// Empties the cart only if it is still at `version` (checkout saw exactly this content).
-pub async fn clear_if_version(db: &Database, owner: &Owner, version: i64) -> Result<bool, AppError> {
+pub async fn clear_if_version(
+    db: &Database,
+    owner: &Owner,
+    version: i64,
+) -> Result<bool, AppError> {
     let mut f = owner.filter();
     f.insert("version", version);
     let res = carts(db)
@@ -316,7 +340,11 @@ pub async fn clear_if_version(db: &Database, owner: &Owner, version: i64) -> Res
 
 /// At sign-in: moves every guest line into the account's cart. Quantities add up,
 /// capped at stock (and the per-line maximum); nothing in either cart is lost.
-pub async fn merge_guest_into_user(db: &Database, guest_key: &str, user_id: &ObjectId) -> Result<(), AppError> {
+pub async fn merge_guest_into_user(
+    db: &Database,
+    guest_key: &str,
+    user_id: &ObjectId,
+) -> Result<(), AppError> {
     let guest = Owner::Guest(guest_key.to_string());
     let Some(guest_cart) = find(db, &guest).await? else {
         return Ok(());
@@ -359,7 +387,12 @@ pub async fn merge_guest_into_user(db: &Database, guest_key: &str, user_id: &Obj
     Ok(())
 }
 
-async fn push_line(db: &Database, owner: &Owner, item: &CartItem, qty: i64) -> Result<(), AppError> {
+async fn push_line(
+    db: &Database,
+    owner: &Owner,
+    item: &CartItem,
+    qty: i64,
+) -> Result<(), AppError> {
     let mut f = owner.filter();
     f.insert("items.product_id", doc! { "$ne": item.product_id });
     let line = mongodb::bson::to_bson(&CartItem {
@@ -387,7 +420,11 @@ async fn push_line(db: &Database, owner: &Owner, item: &CartItem, qty: i64) -> R
 }
 
 /// Prices the cart from current product data (never from anything the browser sent).
-pub async fn view(db: &Database, cart: Option<&Cart>, currency: &str) -> Result<CartView, AppError> {
+pub async fn view(
+    db: &Database,
+    cart: Option<&Cart>,
+    currency: &str,
+) -> Result<CartView, AppError> {
     let Some(cart) = cart else {
         return Ok(CartView {
             currency: currency.to_string(),
@@ -424,12 +461,19 @@ pub async fn view(db: &Database, cart: Option<&Cart>, currency: &str) -> Result<
         } else if p.stock <= 0 {
             Some("Sold out since you added it. Remove it to continue.".to_string())
         } else if item.quantity > p.stock {
-            Some(format!("Only {} left: lower the quantity to continue.", p.stock))
+            Some(format!(
+                "Only {} left: lower the quantity to continue.",
+                p.stock
+            ))
         } else {
             None
         };
         let available = problem.is_none();
-        let line_total = if available { p.price * item.quantity } else { 0 };
+        let line_total = if available {
+            p.price * item.quantity
+        } else {
+            0
+        };
         subtotal += line_total;
         lines.push(CartLine {
             product_id: p.id.to_hex(),

@@ -138,19 +138,35 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
             "slug" => p.slug.clone(),
             "description" => p.description.clone(),
             "price" => minor_to_input(p.price, &p.currency),
-            "category_id" => p.category.as_ref().map(|c| c.id.clone()).unwrap_or_default(),
+            "category_id" => p
+                .category
+                .as_ref()
+                .map(|c| c.id.clone())
+                .unwrap_or_default(),
             "tags" => p.tags.join(", "),
             "stock" => p.stock.to_string(),
             "status" => p.status.as_str().to_string(),
-            "featured" => if p.featured { "on".into() } else { String::new() },
+            "featured" => {
+                if p.featured {
+                    "on".into()
+                } else {
+                    String::new()
+                }
+            }
             _ => String::new(),
         }
     };
     let value = move |name: &'static str| {
         let init = initial(name);
-        Signal::derive(move || err.get().and_then(|e| e.kept_value(name)).unwrap_or_else(|| init.clone()))
+        Signal::derive(move || {
+            err.get()
+                .and_then(|e| e.kept_value(name))
+                .unwrap_or_else(|| init.clone())
+        })
     };
-    let field = move |name: &'static str| Signal::derive(move || err.get().and_then(|e| e.field_message(name)));
+    let field = move |name: &'static str| {
+        Signal::derive(move || err.get().and_then(|e| e.field_message(name)))
+    };
     let category_value = value("category_id");
     let status_value = value("status");
     let featured_value = value("featured");
@@ -235,7 +251,14 @@ pub fn AdminProductEditPage() -> impl IntoView {
     let remove_image = ServerAction::<RemoveImage>::new();
     let delete = ServerAction::<DeleteProduct>::new();
     let product = Resource::new(
-        move || (id.get(), status.version().get(), stock.version().get(), remove_image.version().get()),
+        move || {
+            (
+                id.get(),
+                status.version().get(),
+                stock.version().get(),
+                remove_image.version().get(),
+            )
+        },
         |(id, ..)| admin_get_product(id),
     );
     let categories = Resource::new(|| (), |_| list_categories());
@@ -243,16 +266,30 @@ pub fn AdminProductEditPage() -> impl IntoView {
     let notice = move || {
         query.with(|q| {
             if q.get("created").is_some() {
-                Some(("alert alert-success", "The product was created.".to_string()))
+                Some((
+                    "alert alert-success",
+                    "The product was created.".to_string(),
+                ))
             } else if q.get("image").as_deref() == Some("added") {
                 Some(("alert alert-success", "The picture was added.".to_string()))
             } else {
-                q.get("image_error").map(|e| ("alert alert-error", format!("The picture was not added: {e}")))
+                q.get("image_error").map(|e| {
+                    (
+                        "alert alert-error",
+                        format!("The picture was not added: {e}"),
+                    )
+                })
             }
         })
     };
     let stock_err = Signal::derive(move || stock.value().get().and_then(|r| r.err()));
-    let stock_ok = Signal::derive(move || stock.value().get().and_then(|r| r.ok()).map(|n| format!("Stock is now {n}.")));
+    let stock_ok = Signal::derive(move || {
+        stock
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .map(|n| format!("Stock is now {n}."))
+    });
     let delete_err = Signal::derive(move || delete.value().get().and_then(|r| r.err()));
     let status_err = Signal::derive(move || status.value().get().and_then(|r| r.err()));
     view! {
@@ -370,14 +407,29 @@ pub fn AdminCategoriesPage() -> impl IntoView {
     let update = ServerAction::<UpdateCategory>::new();
     let delete = ServerAction::<DeleteCategory>::new();
     let categories = Resource::new(
-        move || (create.version().get(), update.version().get(), delete.version().get()),
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                delete.version().get(),
+            )
+        },
         |_| list_categories(),
     );
     let create_err = Signal::derive(move || create.value().get().and_then(|r| r.err()));
     let update_err = Signal::derive(move || update.value().get().and_then(|r| r.err()));
     let delete_err = Signal::derive(move || delete.value().get().and_then(|r| r.err()));
-    let field = move |name: &'static str| Signal::derive(move || create_err.get().and_then(|e| e.field_message(name)));
-    let kept = move |name: &'static str| Signal::derive(move || create_err.get().and_then(|e| e.kept_value(name)).unwrap_or_default());
+    let field = move |name: &'static str| {
+        Signal::derive(move || create_err.get().and_then(|e| e.field_message(name)))
+    };
+    let kept = move |name: &'static str| {
+        Signal::derive(move || {
+            create_err
+                .get()
+                .and_then(|e| e.kept_value(name))
+                .unwrap_or_default()
+        })
+    };
     view! {
         <Title text="Categories – admin" />
         <Meta name="description" content="Create, rename, move and delete product categories." />

@@ -156,8 +156,12 @@ pub async fn save_product(
     };
     let category_id = match &valid.category_id {
         Some(c) => {
-            let oid = ObjectId::parse_str(c)
-                .map_err(|_| keep(AppError::field("category_id", "Choose a category from the list.")))?;
+            let oid = ObjectId::parse_str(c).map_err(|_| {
+                keep(AppError::field(
+                    "category_id",
+                    "Choose a category from the list.",
+                ))
+            })?;
             if store::find_category(&state.db, &oid).await?.is_none() {
                 return Err(keep(AppError::field(
                     "category_id",
@@ -171,9 +175,14 @@ pub async fn save_product(
     let saved = match id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => {
             let product = store::new_product(&valid, &state.settings.currency, category_id);
-            store::insert_product(&state.db, &product).await.map_err(keep)?;
+            store::insert_product(&state.db, &product)
+                .await
+                .map_err(keep)?;
             tracing::info!(product_id = %product.id, "product created");
-            leptos_axum::redirect(&format!("/admin/products/{}?created=1", product.id.to_hex()));
+            leptos_axum::redirect(&format!(
+                "/admin/products/{}?created=1",
+                product.id.to_hex()
+            ));
             product
         }
         Some(id) => {
@@ -181,7 +190,9 @@ pub async fn save_product(
             let expected = match expected_stock.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(s) => Some(s.parse::<i64>().map_err(|_| {
-                    AppError::BadRequest("The form was damaged; reload the page and try again.".into())
+                    AppError::BadRequest(
+                        "The form was damaged; reload the page and try again.".into(),
+                    )
                 })?),
             };
             match store::update_product(&state.db, &oid, &valid, category_id, expected)
@@ -213,7 +224,11 @@ pub async fn set_product_status(id: String, status: String) -> Result<(), AppErr
     let status = match status.as_str() {
         "active" => super::types::ProductStatus::Active,
         "archived" => super::types::ProductStatus::Archived,
-        _ => return Err(AppError::BadRequest("Status must be active or archived.".into())),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Status must be active or archived.".into(),
+            ))
+        }
     };
     if !store::set_status(&state.db, &oid, status).await? {
         return Err(AppError::NotFound);
@@ -234,13 +249,17 @@ pub async fn delete_product(id: String, confirm: Option<String>) -> Result<(), A
             "Tick the box to confirm that the product should be deleted for good.",
         ));
     }
-    let product = store::find_by_id(&state.db, &oid).await?.ok_or(AppError::NotFound)?;
+    let product = store::find_by_id(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !product.reservations.is_empty() {
         return Err(AppError::Conflict(
             "This product is held by unpaid orders. Archive it now and delete it once those orders are paid or cancelled.".into(),
         ));
     }
-    let deleted = store::delete_product(&state.db, &oid).await?.ok_or(AppError::NotFound)?;
+    let deleted = store::delete_product(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     for img in &deleted.images {
         super::images::delete(&state.db, &img.id).await;
     }
@@ -257,12 +276,16 @@ pub async fn adjust_stock(id: String, delta: String) -> Result<i64, AppError> {
     let state = app_state()?;
     let oid = parse_id(&id)?;
     let d: i64 = delta.trim().trim_start_matches('+').parse().map_err(|_| {
-        AppError::field("delta", "Enter a whole number such as 10 or -3.").keeping(&[("delta", &delta)])
+        AppError::field("delta", "Enter a whole number such as 10 or -3.")
+            .keeping(&[("delta", &delta)])
     })?;
     if d == 0 || d.abs() > super::types::MAX_STOCK {
         return Err(AppError::field(
             "delta",
-            format!("Enter a change between -{max} and {max}, not 0.", max = super::types::MAX_STOCK),
+            format!(
+                "Enter a change between -{max} and {max}, not 0.",
+                max = super::types::MAX_STOCK
+            ),
         )
         .keeping(&[("delta", &delta)]));
     }
@@ -272,7 +295,11 @@ pub async fn adjust_stock(id: String, delta: String) -> Result<i64, AppError> {
             None => Err(AppError::NotFound),
             Some(p) => Err(AppError::field(
                 "delta",
-                format!("Stock cannot go below 0 or above {}; there are {} now.", super::types::MAX_STOCK, p.stock),
+                format!(
+                    "Stock cannot go below 0 or above {}; there are {} now.",
+                    super::types::MAX_STOCK,
+                    p.stock
+                ),
             )
             .keeping(&[("delta", &delta)])),
         };
@@ -408,9 +435,16 @@ pub async fn create_category(
         created_at: now,
         updated_at: now,
     };
-    store::insert_category(&state.db, &category).await.map_err(|e| {
-        e.keeping(&[("name", &name), ("slug", &slug), ("parent_id", &parent_id), ("description", &description)])
-    })?;
+    store::insert_category(&state.db, &category)
+        .await
+        .map_err(|e| {
+            e.keeping(&[
+                ("name", &name),
+                ("slug", &slug),
+                ("parent_id", &parent_id),
+                ("description", &description),
+            ])
+        })?;
     refresh_categories(&state).await?;
     Ok(category.id.to_hex())
 }
@@ -426,7 +460,15 @@ pub async fn update_category(
     require_admin().await?;
     let state = app_state()?;
     let oid = parse_id(&id)?;
-    let v = validate_category(&state.db, Some(&oid), &name, &slug, &parent_id, &description).await?;
+    let v = validate_category(
+        &state.db,
+        Some(&oid),
+        &name,
+        &slug,
+        &parent_id,
+        &description,
+    )
+    .await?;
     let found = store::update_category(&state.db, &oid, &v.name, &v.slug, v.parent, &v.description)
         .await
         .map_err(|e| e.keeping(&[("name", &name), ("slug", &slug)]))?;

@@ -47,7 +47,11 @@ pub fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// Stores a picture; returns its id.
-pub async fn store_image(db: &Database, bytes: &[u8], content_type: &str) -> Result<ObjectId, AppError> {
+pub async fn store_image(
+    db: &Database,
+    bytes: &[u8],
+    content_type: &str,
+) -> Result<ObjectId, AppError> {
     let id = ObjectId::new();
     let mut upload = bucket(db)
         .open_upload_stream(id.to_hex())
@@ -73,7 +77,11 @@ pub async fn delete(db: &Database, id: &ObjectId) {
 }
 
 /// `GET /images/{id}`: the picture with its type; cached for a year (ids never change).
-pub async fn serve(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn serve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let Ok(oid) = ObjectId::parse_str(id.trim_end_matches(".img")) else {
         return AppError::NotFound.into_response();
     };
@@ -111,7 +119,10 @@ pub async fn serve(State(state): State<AppState>, Path(id): Path<String>, header
     (
         [
             (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_string()),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_string(),
+            ),
             (header::ETAG, etag),
         ],
         Body::from(buf),
@@ -146,7 +157,9 @@ pub async fn upload(
             return Err(AppError::NotFound);
         }
         let mut multipart = multipart.map_err(|_| {
-            AppError::BadRequest("Send the picture as a multipart form with an `image` field.".into())
+            AppError::BadRequest(
+                "Send the picture as a multipart form with an `image` field.".into(),
+            )
         })?;
         let mut bytes: Option<Vec<u8>> = None;
         let mut alt = String::new();
@@ -172,7 +185,10 @@ pub async fn upload(
             .filter(|b| !b.is_empty())
             .ok_or_else(|| AppError::field("image", "Choose a picture to upload."))?;
         let content_type = sniff_image_type(&bytes).ok_or_else(|| {
-            AppError::field("image", "That file is not a PNG, JPEG, GIF or WebP picture.")
+            AppError::field(
+                "image",
+                "That file is not a PNG, JPEG, GIF or WebP picture.",
+            )
         })?;
         let alt = alt.trim().chars().take(200).collect::<String>();
         let image_id = store_image(&state.db, &bytes, content_type).await?;

@@ -149,7 +149,11 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
         .sort
         .as_deref()
         .and_then(Sort::parse)
-        .unwrap_or(if q.trim().is_empty() { Sort::Newest } else { Sort::Relevance });
+        .unwrap_or(if q.trim().is_empty() {
+            Sort::Newest
+        } else {
+            Sort::Relevance
+        });
     let link = {
         let params = params.clone();
         move |change: &dyn Fn(&mut SearchParams)| -> String {
@@ -177,7 +181,8 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
             (c.clone(), href, selected)
         })
         .collect();
-    let clear_category = (!category.is_empty()).then(|| link(&|p: &mut SearchParams| p.category = None));
+    let clear_category =
+        (!category.is_empty()).then(|| link(&|p: &mut SearchParams| p.category = None));
     let currency = results.currency.clone();
     let band_links: Vec<(String, u64, String)> = results
         .price_bands
@@ -200,7 +205,12 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
             format!("/products?{}", encode_params(&p))
         }
     };
-    let sorts = [Sort::Relevance, Sort::PriceAsc, Sort::PriceDesc, Sort::Newest];
+    let sorts = [
+        Sort::Relevance,
+        Sort::PriceAsc,
+        Sort::PriceDesc,
+        Sort::Newest,
+    ];
 
     view! {
         <div class="layout-sidebar">
@@ -246,7 +256,7 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
                     {clear_category.map(|href| view! { <p><a href=href>"All categories"</a></p> })}
                     <ul>
                         {category_links.into_iter().map(|(c, href, selected)| view! {
-                            <li style=format!("margin-left:{}rem", c.depth)>
+                            <li class=format!("depth-{}", c.depth.min(3))>
                                 <a href=href aria-current=selected.then_some("true")>
                                     {if selected { format!("✓ {}", c.name) } else { c.name.clone() }}
                                 </a>

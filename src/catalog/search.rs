@@ -12,15 +12,16 @@ use std::sync::{Arc, Mutex, RwLock};
 use mongodb::bson::oid::ObjectId;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
-    STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
 };
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer, TokenStream};
-use tantivy::{DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentOrdinal,
+    SegmentReader, TantivyDocument, Term,
+};
 
 use super::store::{Category, Product};
 use super::types::{
@@ -163,11 +164,10 @@ impl CategoryTree {
     }
 
     fn find_slug(&self, slug: &str) -> Option<u64> {
-        self.nodes.iter().enumerate().find_map(|(i, n)| {
-            n.as_ref()
-                .filter(|(c, _)| c.slug == slug)
-                .map(|_| i as u64)
-        })
+        self.nodes
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| n.as_ref().filter(|(c, _)| c.slug == slug).map(|_| i as u64))
     }
 
     /// Marks `num` and every category below it.
@@ -467,7 +467,9 @@ impl SearchIndex {
                 bands: bands.clone(),
                 n_categories: tree.len().max(1),
             };
-            searcher.search(text.as_ref(), &collector).map_err(tantivy_err)
+            searcher
+                .search(text.as_ref(), &collector)
+                .map_err(tantivy_err)
         };
         let mut relaxed = false;
         let mut fruit = run(true)?;
@@ -536,13 +538,19 @@ impl SearchIndex {
             .collect();
 
         let total = fruit.total;
-        let pages = total.div_ceil(per_page as u64).min(super::types::MAX_PAGE as u64) as u32;
+        let pages = total
+            .div_ceil(per_page as u64)
+            .min(super::types::MAX_PAGE as u64) as u32;
         let suggestions = if total == 0 {
             let mut s = Vec::new();
             if !query.q.is_empty() {
                 s.push("Check the spelling, or try a shorter or more general word.".to_string());
             }
-            if query.category.is_some() || query.min_price.is_some() || query.max_price.is_some() || query.in_stock {
+            if query.category.is_some()
+                || query.min_price.is_some()
+                || query.max_price.is_some()
+                || query.in_stock
+            {
                 s.push("Remove some filters to widen the search.".to_string());
             }
             s.push("Browse the categories below.".to_string());
@@ -572,7 +580,8 @@ impl SearchIndex {
                 .unwrap_or_default()
                 .to_string()
         };
-        let int = |field: Field| -> i64 { doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or(0) };
+        let int =
+            |field: Field| -> i64 { doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or(0) };
         let seg = searcher.segment_reader(addr.segment_ord);
         let active = seg
             .fast_fields()
@@ -602,7 +611,11 @@ impl SearchIndex {
 fn band_label(lo: Option<i64>, hi: Option<i64>, currency: &str) -> String {
     match (lo, hi) {
         (None, Some(h)) => format!("Under {}", format_minor(h + 1, currency)),
-        (Some(l), Some(h)) => format!("{} to {}", format_minor(l, currency), format_minor(h + 1, currency)),
+        (Some(l), Some(h)) => format!(
+            "{} to {}",
+            format_minor(l, currency),
+            format_minor(h + 1, currency)
+        ),
         (Some(l), None) => format!("{} and up", format_minor(l, currency)),
         (None, None) => "Any price".to_string(),
     }
@@ -666,7 +679,11 @@ impl Collector for FacetedTopDocs {
     type Fruit = FacetedFruit;
     type Child = FacetedSegmentOwned;
 
-    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<Self::Child> {
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
         let ff = reader.fast_fields();
         Ok(FacetedSegmentOwned {
             inner: FacetedSegmentState {
@@ -778,7 +795,8 @@ impl SegmentCollector for FacetedSegmentOwned {
             .category_mask
             .as_ref()
             .is_none_or(|m| m.get(category).copied().unwrap_or(false));
-        let price_ok = c.min_price.is_none_or(|lo| price >= lo) && c.max_price.is_none_or(|hi| price <= hi);
+        let price_ok =
+            c.min_price.is_none_or(|lo| price >= lo) && c.max_price.is_none_or(|hi| price <= hi);
         if price_ok && category < s.fruit.category_counts.len() {
             s.fruit.category_counts[category] += 1;
         }

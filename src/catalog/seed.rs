@@ -43,19 +43,237 @@ struct CategorySpec {
 }
 
 const CATEGORIES: &[CategorySpec] = &[
-    CategorySpec { name: "Home & Living", slug: "home-living", parent: None, description: "Everything for a comfortable home.", nouns: &["Throw Blanket", "Cushion", "Vase", "Wall Clock", "Mirror", "Candle"], materials: &["Wool", "Linen", "Ceramic", "Glass", "Cotton"], tags: &["home", "decor", "gift"], price: (1200, 12000) },
-    CategorySpec { name: "Lighting", slug: "lighting", parent: Some("home-living"), description: "Lamps and lights for every room.", nouns: &["Desk Lamp", "Floor Lamp", "Pendant Light", "String Lights", "Lantern", "Wall Sconce"], materials: &["Brass", "Oak", "Walnut", "Steel", "Paper", "Glass"], tags: &["lighting", "lamp", "led"], price: (1500, 25000) },
-    CategorySpec { name: "Kitchen", slug: "kitchen", parent: Some("home-living"), description: "Cookware and tools for the kitchen.", nouns: &["Chef Knife", "Cutting Board", "Saucepan", "Coffee Grinder", "Teapot", "Mixing Bowl Set"], materials: &["Steel", "Cast Iron", "Bamboo", "Ceramic", "Copper"], tags: &["kitchen", "cooking", "tools"], price: (900, 18000) },
-    CategorySpec { name: "Furniture", slug: "furniture", parent: Some("home-living"), description: "Tables, chairs and storage.", nouns: &["Side Table", "Armchair", "Bookshelf", "Bench", "Stool", "Coat Rack"], materials: &["Oak", "Walnut", "Pine", "Steel", "Rattan"], tags: &["furniture", "living room"], price: (4900, 89000) },
-    CategorySpec { name: "Garden", slug: "garden", parent: None, description: "Tools and furniture for the garden.", nouns: &["Planter", "Watering Can", "Pruning Shears", "Garden Hose", "Bird Feeder", "Seed Kit"], materials: &["Terracotta", "Galvanised Steel", "Cedar", "Recycled Plastic"], tags: &["garden", "outdoor", "plants"], price: (700, 9000) },
-    CategorySpec { name: "Outdoor & Camping", slug: "outdoor-camping", parent: None, description: "Gear for trips and trails.", nouns: &["Tent", "Sleeping Bag", "Backpack", "Camping Stove", "Headlamp", "Water Bottle"], materials: &["Nylon", "Ripstop", "Titanium", "Aluminium", "Down"], tags: &["camping", "hiking", "outdoor"], price: (1500, 45000) },
-    CategorySpec { name: "Electronics", slug: "electronics", parent: None, description: "Gadgets and accessories.", nouns: &["Power Bank", "USB-C Charger", "Smart Plug", "Webcam", "Keyboard", "Mouse"], materials: &["Aluminium", "Matte", "Compact", "Wireless"], tags: &["electronics", "gadget", "tech"], price: (1900, 24000) },
-    CategorySpec { name: "Audio", slug: "audio", parent: Some("electronics"), description: "Speakers and headphones.", nouns: &["Headphones", "Earbuds", "Bluetooth Speaker", "Turntable", "Soundbar"], materials: &["Wireless", "Studio", "Portable", "Noise-Cancelling"], tags: &["audio", "music", "sound"], price: (2900, 39000) },
-    CategorySpec { name: "Office", slug: "office", parent: None, description: "Desks, paper and organisers.", nouns: &["Notebook", "Fountain Pen", "Desk Organiser", "Monitor Stand", "Planner", "Letter Tray"], materials: &["Leather", "Recycled Paper", "Bamboo", "Felt", "Steel"], tags: &["office", "stationery", "desk"], price: (500, 15000) },
-    CategorySpec { name: "Books", slug: "books", parent: None, description: "Stories and guides.", nouns: &["Cookbook", "Field Guide", "Novel", "Atlas", "Poetry Collection", "Sketchbook"], materials: &["Hardcover", "Paperback", "Illustrated", "Pocket"], tags: &["books", "reading", "gift"], price: (900, 4500) },
-    CategorySpec { name: "Toys & Games", slug: "toys-games", parent: None, description: "Play for every age.", nouns: &["Board Game", "Puzzle", "Building Blocks", "Kite", "Plush Bear", "Card Game"], materials: &["Wooden", "Cardboard", "Organic Cotton", "Recycled"], tags: &["toys", "games", "kids"], price: (800, 7500) },
-    CategorySpec { name: "Clothing", slug: "clothing", parent: None, description: "Everyday wear.", nouns: &["Sweater", "T-Shirt", "Rain Jacket", "Scarf", "Beanie", "Socks"], materials: &["Merino", "Organic Cotton", "Linen", "Fleece", "Waxed Cotton"], tags: &["clothing", "apparel"], price: (1200, 19000) },
-    CategorySpec { name: "Accessories", slug: "accessories", parent: None, description: "Bags, wallets and small things.", nouns: &["Wallet", "Tote Bag", "Sunglasses", "Watch", "Belt", "Keyring"], materials: &["Leather", "Canvas", "Cork", "Steel", "Recycled Nylon"], tags: &["accessories", "gift"], price: (900, 25000) },
+    CategorySpec {
+        name: "Home & Living",
+        slug: "home-living",
+        parent: None,
+        description: "Everything for a comfortable home.",
+        nouns: &[
+            "Throw Blanket",
+            "Cushion",
+            "Vase",
+            "Wall Clock",
+            "Mirror",
+            "Candle",
+        ],
+        materials: &["Wool", "Linen", "Ceramic", "Glass", "Cotton"],
+        tags: &["home", "decor", "gift"],
+        price: (1200, 12000),
+    },
+    CategorySpec {
+        name: "Lighting",
+        slug: "lighting",
+        parent: Some("home-living"),
+        description: "Lamps and lights for every room.",
+        nouns: &[
+            "Desk Lamp",
+            "Floor Lamp",
+            "Pendant Light",
+            "String Lights",
+            "Lantern",
+            "Wall Sconce",
+        ],
+        materials: &["Brass", "Oak", "Walnut", "Steel", "Paper", "Glass"],
+        tags: &["lighting", "lamp", "led"],
+        price: (1500, 25000),
+    },
+    CategorySpec {
+        name: "Kitchen",
+        slug: "kitchen",
+        parent: Some("home-living"),
+        description: "Cookware and tools for the kitchen.",
+        nouns: &[
+            "Chef Knife",
+            "Cutting Board",
+            "Saucepan",
+            "Coffee Grinder",
+            "Teapot",
+            "Mixing Bowl Set",
+        ],
+        materials: &["Steel", "Cast Iron", "Bamboo", "Ceramic", "Copper"],
+        tags: &["kitchen", "cooking", "tools"],
+        price: (900, 18000),
+    },
+    CategorySpec {
+        name: "Furniture",
+        slug: "furniture",
+        parent: Some("home-living"),
+        description: "Tables, chairs and storage.",
+        nouns: &[
+            "Side Table",
+            "Armchair",
+            "Bookshelf",
+            "Bench",
+            "Stool",
+            "Coat Rack",
+        ],
+        materials: &["Oak", "Walnut", "Pine", "Steel", "Rattan"],
+        tags: &["furniture", "living room"],
+        price: (4900, 89000),
+    },
+    CategorySpec {
+        name: "Garden",
+        slug: "garden",
+        parent: None,
+        description: "Tools and furniture for the garden.",
+        nouns: &[
+            "Planter",
+            "Watering Can",
+            "Pruning Shears",
+            "Garden Hose",
+            "Bird Feeder",
+            "Seed Kit",
+        ],
+        materials: &[
+            "Terracotta",
+            "Galvanised Steel",
+            "Cedar",
+            "Recycled Plastic",
+        ],
+        tags: &["garden", "outdoor", "plants"],
+        price: (700, 9000),
+    },
+    CategorySpec {
+        name: "Outdoor & Camping",
+        slug: "outdoor-camping",
+        parent: None,
+        description: "Gear for trips and trails.",
+        nouns: &[
+            "Tent",
+            "Sleeping Bag",
+            "Backpack",
+            "Camping Stove",
+            "Headlamp",
+            "Water Bottle",
+        ],
+        materials: &["Nylon", "Ripstop", "Titanium", "Aluminium", "Down"],
+        tags: &["camping", "hiking", "outdoor"],
+        price: (1500, 45000),
+    },
+    CategorySpec {
+        name: "Electronics",
+        slug: "electronics",
+        parent: None,
+        description: "Gadgets and accessories.",
+        nouns: &[
+            "Power Bank",
+            "USB-C Charger",
+            "Smart Plug",
+            "Webcam",
+            "Keyboard",
+            "Mouse",
+        ],
+        materials: &["Aluminium", "Matte", "Compact", "Wireless"],
+        tags: &["electronics", "gadget", "tech"],
+        price: (1900, 24000),
+    },
+    CategorySpec {
+        name: "Audio",
+        slug: "audio",
+        parent: Some("electronics"),
+        description: "Speakers and headphones.",
+        nouns: &[
+            "Headphones",
+            "Earbuds",
+            "Bluetooth Speaker",
+            "Turntable",
+            "Soundbar",
+        ],
+        materials: &["Wireless", "Studio", "Portable", "Noise-Cancelling"],
+        tags: &["audio", "music", "sound"],
+        price: (2900, 39000),
+    },
+    CategorySpec {
+        name: "Office",
+        slug: "office",
+        parent: None,
+        description: "Desks, paper and organisers.",
+        nouns: &[
+            "Notebook",
+            "Fountain Pen",
+            "Desk Organiser",
+            "Monitor Stand",
+            "Planner",
+            "Letter Tray",
+        ],
+        materials: &["Leather", "Recycled Paper", "Bamboo", "Felt", "Steel"],
+        tags: &["office", "stationery", "desk"],
+        price: (500, 15000),
+    },
+    CategorySpec {
+        name: "Books",
+        slug: "books",
+        parent: None,
+        description: "Stories and guides.",
+        nouns: &[
+            "Cookbook",
+            "Field Guide",
+            "Novel",
+            "Atlas",
+            "Poetry Collection",
+            "Sketchbook",
+        ],
+        materials: &["Hardcover", "Paperback", "Illustrated", "Pocket"],
+        tags: &["books", "reading", "gift"],
+        price: (900, 4500),
+    },
+    CategorySpec {
+        name: "Toys & Games",
+        slug: "toys-games",
+        parent: None,
+        description: "Play for every age.",
+        nouns: &[
+            "Board Game",
+            "Puzzle",
+            "Building Blocks",
+            "Kite",
+            "Plush Bear",
+            "Card Game",
+        ],
+        materials: &["Wooden", "Cardboard", "Organic Cotton", "Recycled"],
+        tags: &["toys", "games", "kids"],
+        price: (800, 7500),
+    },
+    CategorySpec {
+        name: "Clothing",
+        slug: "clothing",
+        parent: None,
+        description: "Everyday wear.",
+        nouns: &[
+            "Sweater",
+            "T-Shirt",
+            "Rain Jacket",
+            "Scarf",
+            "Beanie",
+            "Socks",
+        ],
+        materials: &[
+            "Merino",
+            "Organic Cotton",
+            "Linen",
+            "Fleece",
+            "Waxed Cotton",
+        ],
+        tags: &["clothing", "apparel"],
+        price: (1200, 19000),
+    },
+    CategorySpec {
+        name: "Accessories",
+        slug: "accessories",
+        parent: None,
+        description: "Bags, wallets and small things.",
+        nouns: &[
+            "Wallet",
+            "Tote Bag",
+            "Sunglasses",
+            "Watch",
+            "Belt",
+            "Keyring",
+        ],
+        materials: &["Leather", "Canvas", "Cork", "Steel", "Recycled Nylon"],
+        tags: &["accessories", "gift"],
+        price: (900, 25000),
+    },
 ];
 
 const ADJECTIVES: &[&str] = &[
@@ -66,7 +284,9 @@ const MODELS: &[&str] = &[
     "Aria", "Nova", "Atlas", "Ember", "Fjord", "Juniper", "Linden", "Mira", "Orbit", "Pico",
     "Quill", "Rowan", "Sol", "Tide", "Vale", "Willow", "Zephyr", "Birch", "Cedar", "Dune",
 ];
-const COLOURS: &[&str] = &["black", "white", "sage", "navy", "sand", "rust", "charcoal", "natural"];
+const COLOURS: &[&str] = &[
+    "black", "white", "sage", "navy", "sand", "rust", "charcoal", "natural",
+];
 const FEATURES: &[&str] = &[
     "Built to last for years of daily use.",
     "Designed in a small studio and made in limited runs.",
@@ -94,7 +314,11 @@ fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: &str, now_ms: i
     // Prices people expect: whole units ending in .00, .50 or .99.
     let endings = [0, 50, 99];
     let price = (raw / 100) * 100 + endings[rng.below(3) as usize];
-    let price = if currency == "jpy" { price } else { price.max(99) };
+    let price = if currency == "jpy" {
+        price
+    } else {
+        price.max(99)
+    };
     let stock = match rng.below(100) {
         0..=7 => 0,
         8..=19 => 1 + rng.below(5) as i64,
@@ -113,7 +337,8 @@ fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: &str, now_ms: i
     tags.push(material.to_lowercase());
     tags.dedup();
     let age_days = rng.below(365) as i64;
-    let created = DateTime::from_millis(now_ms - age_days * 86_400_000 - (i as i64 % 86_400) * 1000);
+    let created =
+        DateTime::from_millis(now_ms - age_days * 86_400_000 - (i as i64 % 86_400) * 1000);
     Product {
         id: ObjectId::new(),
         name,
@@ -135,7 +360,13 @@ fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: &str, now_ms: i
 
 /// Creates the categories (if missing) and `count` products (skipping ones that
 /// exist). With `if_empty`, does nothing when the catalog already has products.
-pub async fn run(db: &Database, count: u64, currency: &str, if_empty: bool, show_progress: bool) -> Result<u64, AppError> {
+pub async fn run(
+    db: &Database,
+    count: u64,
+    currency: &str,
+    if_empty: bool,
+    show_progress: bool,
+) -> Result<u64, AppError> {
     if if_empty && store::products(db).estimated_document_count().await? > 0 {
         return Ok(0);
     }
@@ -144,7 +375,9 @@ pub async fn run(db: &Database, count: u64, currency: &str, if_empty: bool, show
         let parent = spec
             .parent
             .and_then(|slug| ids.iter().find(|(_, s)| s.slug == slug).map(|(id, _)| *id));
-        let existing = store::categories(db).find_one(doc! { "slug": spec.slug }).await?;
+        let existing = store::categories(db)
+            .find_one(doc! { "slug": spec.slug })
+            .await?;
         let id = match existing {
             Some(c) => c.id,
             None => {
@@ -168,8 +401,10 @@ pub async fn run(db: &Database, count: u64, currency: &str, if_empty: bool, show
     let bar = if show_progress {
         let b = ProgressBar::new(count);
         b.set_style(
-            ProgressStyle::with_template("seeding {bar:40} {pos}/{len} products ({per_sec}, {eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "seeding {bar:40} {pos}/{len} products ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         b
     } else {

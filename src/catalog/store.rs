@@ -87,8 +87,14 @@ impl Category {
 impl Product {
     pub fn first_image(&self) -> (String, String) {
         match self.images.first() {
-            Some(img) => (image_url(&img.id.to_hex()), alt_or_name(&img.alt, &self.name)),
-            None => (PLACEHOLDER_IMAGE.to_string(), format!("{} (no photo yet)", self.name)),
+            Some(img) => (
+                image_url(&img.id.to_hex()),
+                alt_or_name(&img.alt, &self.name),
+            ),
+            None => (
+                PLACEHOLDER_IMAGE.to_string(),
+                format!("{} (no photo yet)", self.name),
+            ),
         }
     }
 
@@ -108,7 +114,11 @@ impl Product {
         }
     }
 
-    pub fn detail(&self, category: Option<CategoryView>, breadcrumbs: Vec<CategoryView>) -> ProductDetail {
+    pub fn detail(
+        &self,
+        category: Option<CategoryView>,
+        breadcrumbs: Vec<CategoryView>,
+    ) -> ProductDetail {
         ProductDetail {
             id: self.id.to_hex(),
             slug: self.slug.clone(),
@@ -167,18 +177,39 @@ fn named(keys: Document, name: &str, unique: bool) -> IndexModel {
 
 pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let p = products(db);
-    p.create_index(named(doc! { "slug": 1 }, "slug_unique", true)).await?;
-    p.create_index(named(doc! { "category_id": 1 }, "category_id", false)).await?;
-    p.create_index(named(doc! { "status": 1, "created_at": -1 }, "status_created", false))
+    p.create_index(named(doc! { "slug": 1 }, "slug_unique", true))
         .await?;
-    p.create_index(named(doc! { "status": 1, "featured": 1 }, "status_featured", false))
+    p.create_index(named(doc! { "category_id": 1 }, "category_id", false))
         .await?;
-    p.create_index(named(doc! { "reservations.order_id": 1 }, "reservation_order", false))
-        .await?;
-    p.create_index(named(doc! { "reservations.at": 1 }, "reservation_at", false)).await?;
+    p.create_index(named(
+        doc! { "status": 1, "created_at": -1 },
+        "status_created",
+        false,
+    ))
+    .await?;
+    p.create_index(named(
+        doc! { "status": 1, "featured": 1 },
+        "status_featured",
+        false,
+    ))
+    .await?;
+    p.create_index(named(
+        doc! { "reservations.order_id": 1 },
+        "reservation_order",
+        false,
+    ))
+    .await?;
+    p.create_index(named(
+        doc! { "reservations.at": 1 },
+        "reservation_at",
+        false,
+    ))
+    .await?;
     let c = categories(db);
-    c.create_index(named(doc! { "slug": 1 }, "slug_unique", true)).await?;
-    c.create_index(named(doc! { "parent_id": 1 }, "parent_id", false)).await?;
+    c.create_index(named(doc! { "slug": 1 }, "slug_unique", true))
+        .await?;
+    c.create_index(named(doc! { "parent_id": 1 }, "parent_id", false))
+        .await?;
     Ok(())
 }
 
@@ -199,7 +230,11 @@ pub async fn find_category(db: &Database, id: &ObjectId) -> Result<Option<Catego
 
 pub async fn insert_category(db: &Database, category: &Category) -> Result<(), AppError> {
     categories(db).insert_one(category).await.map_err(|e| {
-        crate::db::on_duplicate(e, "slug", "Another category already uses this web address (slug).")
+        crate::db::on_duplicate(
+            e,
+            "slug",
+            "Another category already uses this web address (slug).",
+        )
     })?;
     Ok(())
 }
@@ -222,21 +257,33 @@ pub async fn update_category(
         )
         .await
         .map_err(|e| {
-            crate::db::on_duplicate(e, "slug", "Another category already uses this web address (slug).")
+            crate::db::on_duplicate(
+                e,
+                "slug",
+                "Another category already uses this web address (slug).",
+            )
         })?;
     Ok(res.matched_count == 1)
 }
 
 pub async fn delete_category(db: &Database, id: &ObjectId) -> Result<bool, AppError> {
-    Ok(categories(db).delete_one(doc! { "_id": id }).await?.deleted_count == 1)
+    Ok(categories(db)
+        .delete_one(doc! { "_id": id })
+        .await?
+        .deleted_count
+        == 1)
 }
 
 pub async fn count_products_in_category(db: &Database, id: &ObjectId) -> Result<u64, AppError> {
-    Ok(products(db).count_documents(doc! { "category_id": id }).await?)
+    Ok(products(db)
+        .count_documents(doc! { "category_id": id })
+        .await?)
 }
 
 pub async fn count_children(db: &Database, id: &ObjectId) -> Result<u64, AppError> {
-    Ok(categories(db).count_documents(doc! { "parent_id": id }).await?)
+    Ok(categories(db)
+        .count_documents(doc! { "parent_id": id })
+        .await?)
 }
 
 // ---------- products ----------
@@ -261,7 +308,11 @@ pub async fn find_by_ids(db: &Database, ids: &[ObjectId]) -> Result<Vec<Product>
 }
 
 /// Newest active products, or featured ones.
-pub async fn list_active(db: &Database, featured_only: bool, limit: i64) -> Result<Vec<Product>, AppError> {
+pub async fn list_active(
+    db: &Database,
+    featured_only: bool,
+    limit: i64,
+) -> Result<Vec<Product>, AppError> {
     let mut filter = doc! { "status": "active" };
     if featured_only {
         filter.insert("featured", true);
@@ -342,7 +393,11 @@ pub async fn update_product(
     Ok(updated)
 }
 
-pub async fn set_status(db: &Database, id: &ObjectId, status: ProductStatus) -> Result<bool, AppError> {
+pub async fn set_status(
+    db: &Database,
+    id: &ObjectId,
+    status: ProductStatus,
+) -> Result<bool, AppError> {
     let res = products(db)
         .update_one(
             doc! { "_id": id },
@@ -358,7 +413,11 @@ pub async fn delete_product(db: &Database, id: &ObjectId) -> Result<Option<Produ
 
 /// Adds `delta` (may be negative) to the stock, never below zero or above the maximum.
 /// Returns the new stock, or `None` if the change would break those bounds.
-pub async fn adjust_stock(db: &Database, id: &ObjectId, delta: i64) -> Result<Option<i64>, AppError> {
+pub async fn adjust_stock(
+    db: &Database,
+    id: &ObjectId,
+    delta: i64,
+) -> Result<Option<i64>, AppError> {
     let mut filter = doc! { "_id": id };
     if delta < 0 {
         filter.insert("stock", doc! { "$gte": -delta });
@@ -375,7 +434,11 @@ pub async fn adjust_stock(db: &Database, id: &ObjectId, delta: i64) -> Result<Op
     Ok(updated.map(|p| p.stock))
 }
 
-pub async fn push_image(db: &Database, id: &ObjectId, image: &ProductImage) -> Result<bool, AppError> {
+pub async fn push_image(
+    db: &Database,
+    id: &ObjectId,
+    image: &ProductImage,
+) -> Result<bool, AppError> {
     let img = mongodb::bson::to_bson(image).map_err(|e| AppError::internal("image", e))?;
     let res = products(db)
         .update_one(
@@ -386,7 +449,11 @@ pub async fn push_image(db: &Database, id: &ObjectId, image: &ProductImage) -> R
     Ok(res.matched_count == 1)
 }
 
-pub async fn pull_image(db: &Database, id: &ObjectId, image_id: &ObjectId) -> Result<bool, AppError> {
+pub async fn pull_image(
+    db: &Database,
+    id: &ObjectId,
+    image_id: &ObjectId,
+) -> Result<bool, AppError> {
     let res = products(db)
         .update_one(
             doc! { "_id": id },

@@ -227,14 +227,20 @@ async fn follow_categories(
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 while let Ok(Ok(Some(_))) =
                     tokio::time::timeout(Duration::from_millis(10), stream.next_if_any()).await
-                {}
+                {
+                }
                 if let Err(e) = full_build(&db, &index).await {
-                    tracing::warn!("rebuilding the search index after a category change failed: {e}");
+                    tracing::warn!(
+                        "rebuilding the search index after a category change failed: {e}"
+                    );
                 }
             }
             Ok(None) => {}
             Err(e) => {
-                tracing::warn!("category sync stream failed: {}; reopening", crate::db::short_reason(&e));
+                tracing::warn!(
+                    "category sync stream failed: {}; reopening",
+                    crate::db::short_reason(&e)
+                );
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 let token = stream.resume_token();
                 match open_stream(&db, store::CATEGORIES, token).await {

@@ -229,7 +229,10 @@ impl SearchParams {
         let max_price = price("max_price", &self.max_price, &mut errors);
         if let (Some(lo), Some(hi)) = (min_price, max_price) {
             if lo > hi {
-                errors.add("max_price", "The highest price must not be below the lowest.");
+                errors.add(
+                    "max_price",
+                    "The highest price must not be below the lowest.",
+                );
             }
         }
         let in_stock = matches!(
@@ -251,21 +254,23 @@ impl SearchParams {
         };
         let page = match self.page.as_deref().map(str::trim) {
             None | Some("") => 1,
-            Some(p) => match p.parse::<u64>() {
-                Ok(n) if (1..=MAX_PAGE as u64).contains(&n) => n as u32,
-                Ok(0) => {
-                    errors.add("page", "Page numbers start at 1.");
-                    1
+            Some(p) => {
+                match p.parse::<u64>() {
+                    Ok(n) if (1..=MAX_PAGE as u64).contains(&n) => n as u32,
+                    Ok(0) => {
+                        errors.add("page", "Page numbers start at 1.");
+                        1
+                    }
+                    Ok(_) => {
+                        errors.add("page", format!("Pages go up to {MAX_PAGE} at most; narrow your search to see more."));
+                        1
+                    }
+                    Err(_) => {
+                        errors.add("page", "The page must be a whole number from 1 up.");
+                        1
+                    }
                 }
-                Ok(_) => {
-                    errors.add("page", format!("Pages go up to {MAX_PAGE} at most; narrow your search to see more."));
-                    1
-                }
-                Err(_) => {
-                    errors.add("page", "The page must be a whole number from 1 up.");
-                    1
-                }
-            },
+            }
         };
         let status = match self.status.as_deref().map(str::trim) {
             None | Some("") | Some("active") => StatusFilter::Active,
@@ -302,10 +307,16 @@ impl SearchQuery {
             parts.push(("category".into(), c.clone()));
         }
         if let Some(p) = self.min_price {
-            parts.push(("min_price".into(), crate::money::minor_to_input(p, currency)));
+            parts.push((
+                "min_price".into(),
+                crate::money::minor_to_input(p, currency),
+            ));
         }
         if let Some(p) = self.max_price {
-            parts.push(("max_price".into(), crate::money::minor_to_input(p, currency)));
+            parts.push((
+                "max_price".into(),
+                crate::money::minor_to_input(p, currency),
+            ));
         }
         if self.in_stock {
             parts.push(("in_stock".into(), "1".into()));
@@ -411,8 +422,7 @@ pub struct ValidProduct {
 pub fn is_valid_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 120
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
@@ -540,10 +550,7 @@ impl ProductForm {
                 ProductStatus::Active
             }
         };
-        let featured = matches!(
-            self.featured.as_deref(),
-            Some("on" | "true" | "1" | "yes")
-        );
+        let featured = matches!(self.featured.as_deref(), Some("on" | "true" | "1" | "yes"));
         let kept = self.kept();
         if !errors.is_empty() {
             let refs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();

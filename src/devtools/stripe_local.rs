@@ -80,7 +80,12 @@ fn random_id(prefix: &str) -> String {
     format!("{prefix}_test_{}", hex::encode(b))
 }
 
-fn stripe_error(status: StatusCode, message: &str, param: Option<&str>, code: Option<&str>) -> Response {
+fn stripe_error(
+    status: StatusCode,
+    message: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> Response {
     (
         status,
         axum::Json(json!({
@@ -185,7 +190,13 @@ async fn idempotent(
         if let Some((status, body)) = stored {
             return (
                 StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-                [(header::CONTENT_TYPE, "application/json"), (header::HeaderName::from_static("idempotent-replayed"), "true")],
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (
+                        header::HeaderName::from_static("idempotent-replayed"),
+                        "true",
+                    ),
+                ],
                 body,
             )
                 .into_response();
@@ -195,25 +206,40 @@ async fn idempotent(
     let text = body.to_string();
     if let (Some(k), Ok(mut s)) = (key, local.store.lock()) {
         if status.is_success() {
-            s.idempotent.insert((k, path.to_string()), (status.as_u16(), text.clone()));
+            s.idempotent
+                .insert((k, path.to_string()), (status.as_u16(), text.clone()));
         }
     }
     (status, [(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
-fn session_json(id: &str, line_items: &[LineItem], form: &Value, public_url: &str) -> Result<Value, (String, String)> {
+fn session_json(
+    id: &str,
+    line_items: &[LineItem],
+    form: &Value,
+    public_url: &str,
+) -> Result<Value, (String, String)> {
     let get = |k: &str| form.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let currency = line_items.first().map(|l| l.currency.clone()).unwrap_or_else(|| "usd".into());
+    let currency = line_items
+        .first()
+        .map(|l| l.currency.clone())
+        .unwrap_or_else(|| "usd".into());
     let total: i64 = line_items.iter().map(|l| l.unit_amount * l.quantity).sum();
     let created = now();
     let expires_at = match get("expires_at") {
-        Some(s) => s
-            .parse::<i64>()
-            .map_err(|_| ("Invalid integer: expires_at".to_string(), "expires_at".to_string()))?,
+        Some(s) => s.parse::<i64>().map_err(|_| {
+            (
+                "Invalid integer: expires_at".to_string(),
+                "expires_at".to_string(),
+            )
+        })?,
         None => created + 24 * 3600,
     };
     if expires_at <= created {
-        return Err(("The `expires_at` timestamp must be in the future.".into(), "expires_at".into()));
+        return Err((
+            "The `expires_at` timestamp must be in the future.".into(),
+            "expires_at".into(),
+        ));
     }
     let metadata = form.get("metadata").cloned().unwrap_or_else(|| json!({}));
     Ok(json!({
@@ -275,13 +301,21 @@ fn parse_line_items(form: &Value) -> Result<Vec<LineItem>, (String, String)> {
         .get("line_items")
         .and_then(|v| v.as_array())
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| ("You must provide at least one line item.".to_string(), "line_items".to_string()))?;
+        .ok_or_else(|| {
+            (
+                "You must provide at least one line item.".to_string(),
+                "line_items".to_string(),
+            )
+        })?;
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let p = |k: &str| format!("line_items[{i}][{k}]");
-        let price = item
-            .get("price_data")
-            .ok_or_else(|| ("Missing required param: price_data.".to_string(), p("price_data")))?;
+        let price = item.get("price_data").ok_or_else(|| {
+            (
+                "Missing required param: price_data.".to_string(),
+                p("price_data"),
+            )
+        })?;
         let currency = price
             .get("currency")
             .and_then(|v| v.as_str())
@@ -292,13 +326,23 @@ fn parse_line_items(form: &Value) -> Result<Vec<LineItem>, (String, String)> {
             .and_then(|v| v.as_str())
             .and_then(|s| s.parse().ok())
             .filter(|a: &i64| *a >= 0 && *a <= 99_999_999)
-            .ok_or_else(|| ("Invalid integer: unit_amount.".to_string(), p("price_data][unit_amount")))?;
+            .ok_or_else(|| {
+                (
+                    "Invalid integer: unit_amount.".to_string(),
+                    p("price_data][unit_amount"),
+                )
+            })?;
         let name = price
             .get("product_data")
             .and_then(|d| d.get("name"))
             .and_then(|v| v.as_str())
             .filter(|n| !n.is_empty())
-            .ok_or_else(|| ("Missing required param: product_data.name.".to_string(), p("price_data][product_data][name")))?;
+            .ok_or_else(|| {
+                (
+                    "Missing required param: product_data.name.".to_string(),
+                    p("price_data][product_data][name"),
+                )
+            })?;
         let quantity: i64 = item
             .get("quantity")
             .and_then(|v| v.as_str())
@@ -313,7 +357,10 @@ fn parse_line_items(form: &Value) -> Result<Vec<LineItem>, (String, String)> {
         });
     }
     if out.iter().any(|l| l.currency != out[0].currency) {
-        return Err(("All line items must use the same currency.".into(), "line_items".into()));
+        return Err((
+            "All line items must use the same currency.".into(),
+            "line_items".into(),
+        ));
     }
     Ok(out)
 }
@@ -354,24 +401,46 @@ async fn create_session(State(local): State<Local>, headers: HeaderMap, body: By
     .await
 }
 
-async fn retrieve_session(State(local): State<Local>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn retrieve_session(
+    State(local): State<Local>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if !authorized(&local, &headers) {
         return unauthorized();
     }
-    let found = local.store.lock().ok().and_then(|s| s.sessions.get(&id).map(|s| s.json.clone()));
+    let found = local
+        .store
+        .lock()
+        .ok()
+        .and_then(|s| s.sessions.get(&id).map(|s| s.json.clone()));
     match found {
         Some(json) => axum::Json(json).into_response(),
-        None => stripe_error(StatusCode::NOT_FOUND, &format!("No such checkout.session: '{id}'"), Some("session"), Some("resource_missing")),
+        None => stripe_error(
+            StatusCode::NOT_FOUND,
+            &format!("No such checkout.session: '{id}'"),
+            Some("session"),
+            Some("resource_missing"),
+        ),
     }
 }
 
-async fn expire_session(State(local): State<Local>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn expire_session(
+    State(local): State<Local>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if !authorized(&local, &headers) {
         return unauthorized();
     }
     match expire(&local, &id).await {
         Ok(json) => axum::Json(json).into_response(),
-        Err(ExpireError::Missing) => stripe_error(StatusCode::NOT_FOUND, &format!("No such checkout.session: '{id}'"), Some("session"), Some("resource_missing")),
+        Err(ExpireError::Missing) => stripe_error(
+            StatusCode::NOT_FOUND,
+            &format!("No such checkout.session: '{id}'"),
+            Some("session"),
+            Some("resource_missing"),
+        ),
         Err(ExpireError::NotOpen) => stripe_error(
             StatusCode::BAD_REQUEST,
             "Only Checkout Sessions with a status in [\"open\"] can be expired.",
@@ -477,7 +546,9 @@ async fn send_event(local: &Local, kind: &str, object: &Value) {
                 .await;
             match res {
                 Ok(r) if r.status().is_success() => return true,
-                Ok(r) => tracing::warn!(status = %r.status(), attempt, "webhook refused by the shop"),
+                Ok(r) => {
+                    tracing::warn!(status = %r.status(), attempt, "webhook refused by the shop")
+                }
                 Err(e) => tracing::warn!(attempt, "webhook delivery failed: {e}"),
             }
             tokio::time::sleep(Duration::from_millis(500 * 2u64.pow(attempt))).await;
@@ -491,9 +562,13 @@ async fn send_event(local: &Local, kind: &str, object: &Value) {
 
 /// `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`: Stripe's signature scheme.
 pub fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(format!("{timestamp}.{body}").as_bytes());
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }
 
 // ---------- the hosted payment page ----------
@@ -565,7 +640,11 @@ fn pay_form(session: &Session, error: Option<&str>, name: &str) -> Html<String> 
 }
 
 async fn show_pay_page(State(local): State<Local>, Path(id): Path<String>) -> Response {
-    let session = local.store.lock().ok().and_then(|s| s.sessions.get(&id).cloned());
+    let session = local
+        .store
+        .lock()
+        .ok()
+        .and_then(|s| s.sessions.get(&id).cloned());
     match session {
         None => (StatusCode::NOT_FOUND, page("Not found", "<h1>This payment page does not exist.</h1>")).into_response(),
         Some(s) if s.json["status"] == "complete" => {
@@ -589,7 +668,9 @@ async fn show_pay_page(State(local): State<Local>, Path(id): Path<String>) -> Re
 fn luhn_ok(digits: &str) -> bool {
     let mut sum = 0;
     for (i, c) in digits.chars().rev().enumerate() {
-        let Some(mut d) = c.to_digit(10) else { return false };
+        let Some(mut d) = c.to_digit(10) else {
+            return false;
+        };
         if i % 2 == 1 {
             d *= 2;
             if d > 9 {
@@ -601,23 +682,52 @@ fn luhn_ok(digits: &str) -> bool {
     digits.len() >= 12 && sum % 10 == 0
 }
 
-async fn submit_payment(State(local): State<Local>, Path(id): Path<String>, body: Bytes) -> Response {
+async fn submit_payment(
+    State(local): State<Local>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let form = parse_form(&body);
-    let field = |k: &str| form.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-    let card: String = field("card_number").chars().filter(|c| c.is_ascii_digit()).collect();
+    let field = |k: &str| {
+        form.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let card: String = field("card_number")
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect();
     let name = field("name");
-    let session = local.store.lock().ok().and_then(|s| s.sessions.get(&id).cloned());
+    let session = local
+        .store
+        .lock()
+        .ok()
+        .and_then(|s| s.sessions.get(&id).cloned());
     let Some(session) = session else {
-        return (StatusCode::NOT_FOUND, page("Not found", "<h1>This payment page does not exist.</h1>")).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            page("Not found", "<h1>This payment page does not exist.</h1>"),
+        )
+            .into_response();
     };
     if session.json["status"] != "open" {
         return show_pay_page(State(local), Path(id)).await;
     }
     let expiry_ok = {
-        let e: String = field("expiry").chars().filter(|c| c.is_ascii_digit()).collect();
+        let e: String = field("expiry")
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect();
         e.len() == 4 && (1..=12).contains(&e[..2].parse::<u32>().unwrap_or(0))
     };
-    let decline = |msg: &str| (StatusCode::PAYMENT_REQUIRED, pay_form(&session, Some(msg), &name)).into_response();
+    let decline = |msg: &str| {
+        (
+            StatusCode::PAYMENT_REQUIRED,
+            pay_form(&session, Some(msg), &name),
+        )
+            .into_response()
+    };
     if !luhn_ok(&card) {
         return decline("Your card number is incorrect.");
     }
@@ -655,7 +765,10 @@ async fn submit_payment(State(local): State<Local>, Path(id): Path<String>, body
         return show_pay_page(State(local), Path(id)).await;
     };
     send_event(&local, "checkout.session.completed", &json).await;
-    let success = json["success_url"].as_str().unwrap_or("/").replace("{CHECKOUT_SESSION_ID}", &id);
+    let success = json["success_url"]
+        .as_str()
+        .unwrap_or("/")
+        .replace("{CHECKOUT_SESSION_ID}", &id);
     Redirect::to(&success).into_response()
 }
 
@@ -670,7 +783,10 @@ fn spawn_expiry(local: Local) {
                 .map(|s| {
                     s.sessions
                         .iter()
-                        .filter(|(_, x)| x.json["status"] == "open" && x.json["expires_at"].as_i64().unwrap_or(i64::MAX) <= now())
+                        .filter(|(_, x)| {
+                            x.json["status"] == "open"
+                                && x.json["expires_at"].as_i64().unwrap_or(i64::MAX) <= now()
+                        })
                         .map(|(id, _)| id.clone())
                         .collect()
                 })
@@ -699,10 +815,14 @@ pub fn router(config: LocalStripeConfig) -> Router {
         .route("/v1/refunds", post(create_refund))
         .route("/pay/{id}", get(show_pay_page).post(submit_payment))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .with_state(local)
 }
 
 /// Serves until the future completes.
-pub async fn serve(listener: tokio::net::TcpListener, config: LocalStripeConfig) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: LocalStripeConfig,
+) -> std::io::Result<()> {
     axum::serve(listener, router(config)).await
 }

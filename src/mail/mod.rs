@@ -169,7 +169,8 @@ impl Mailer {
         from: &Mailbox,
     ) -> Result<bool, String> {
         let now = DateTime::now();
-        let stale = DateTime::from_millis(now.timestamp_millis() - CLAIM_TIMEOUT.as_millis() as i64);
+        let stale =
+            DateTime::from_millis(now.timestamp_millis() - CLAIM_TIMEOUT.as_millis() as i64);
         let claimed = outbox(&self.db)
             .find_one_and_update(
                 doc! { "$or": [
@@ -186,7 +187,11 @@ impl Mailer {
             return Ok(false);
         };
         let result = match build_message(&mail, from) {
-            Ok(message) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Ok(message) => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e),
         };
         let update = match result {

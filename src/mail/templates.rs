@@ -91,7 +91,11 @@ pub fn password_changed(shop: &str, to: &str, name: &str, login_link: &str) -> D
 }
 
 /// The order confirmation: lines, totals, address and order number.
-pub fn order_confirmation(shop: &str, base_url: &str, order: &crate::orders::store::Order) -> Draft {
+pub fn order_confirmation(
+    shop: &str,
+    base_url: &str,
+    order: &crate::orders::store::Order,
+) -> Draft {
     use crate::money::format_minor;
     let money = |v: i64| format_minor(v, &order.currency);
     let subject = format!("Your {shop} order {} is confirmed", order.number);

@@ -29,7 +29,9 @@ pub async fn checkout_details() -> Result<CheckoutData, AppError> {
     let owner = crate::cart::store::Owner::User(user.id);
     let cart = crate::cart::store::find(&state.db, &owner).await?;
     let view = crate::cart::store::view(&state.db, cart.as_ref(), &state.settings.currency).await?;
-    let address = store::last_for_user(&state.db, &user.id).await?.map(|o| o.address);
+    let address = store::last_for_user(&state.db, &user.id)
+        .await?
+        .map(|o| o.address);
     Ok(CheckoutData {
         cart: view,
         address,
@@ -59,7 +61,8 @@ pub async fn my_orders(page: Option<u32>) -> Result<OrderPage, AppError> {
     let user = auth::require_user().await?;
     let state = app_state()?;
     let page = page.unwrap_or(1).clamp(1, 10_000);
-    let (orders, total) = store::list(&state.db, doc! { "user_id": user.id }, page, PER_PAGE).await?;
+    let (orders, total) =
+        store::list(&state.db, doc! { "user_id": user.id }, page, PER_PAGE).await?;
     Ok(OrderPage {
         orders: orders.iter().map(|o| o.summary()).collect(),
         total,
@@ -74,7 +77,9 @@ pub async fn order_detail(id: String) -> Result<OrderView, AppError> {
     let user = auth::require_user().await?;
     let state = app_state()?;
     let oid = parse_id(&id)?;
-    let order = store::find(&state.db, &oid).await?.ok_or(AppError::NotFound)?;
+    let order = store::find(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if order.user_id != user.id && user.role != Role::Admin {
         return Err(AppError::NotFound);
     }
@@ -87,7 +92,9 @@ pub async fn cancel_my_order(id: String) -> Result<(), AppError> {
     let user = auth::require_user().await?;
     let state = app_state()?;
     let oid = parse_id(&id)?;
-    let order = store::find(&state.db, &oid).await?.ok_or(AppError::NotFound)?;
+    let order = store::find(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if order.user_id != user.id {
         return Err(AppError::NotFound);
     }
@@ -99,7 +106,9 @@ pub async fn cancel_my_order(id: String) -> Result<(), AppError> {
     )
     .await?
     .ok_or_else(|| {
-        AppError::Conflict("Only an unpaid order can be cancelled here. Contact us about paid orders.".into())
+        AppError::Conflict(
+            "Only an unpaid order can be cancelled here. Contact us about paid orders.".into(),
+        )
     })?;
     crate::payments::service::expire_checkout_session(&state, &cancelled).await;
     Ok(())
@@ -116,8 +125,13 @@ pub async fn admin_orders(
     auth::require_admin().await?;
     let state = app_state()?;
     let mut filter = Document::new();
-    if let Some(s) = status.as_deref().map(str::trim).filter(|s| !s.is_empty() && *s != "all") {
-        let st = OrderStatus::parse(s).ok_or_else(|| AppError::BadRequest("That status does not exist.".into()))?;
+    if let Some(s) = status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "all")
+    {
+        let st = OrderStatus::parse(s)
+            .ok_or_else(|| AppError::BadRequest("That status does not exist.".into()))?;
         filter.insert("status", st.as_str());
     }
     if let Some(q) = q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -134,7 +148,13 @@ pub async fn admin_orders(
             let escaped: String = q
                 .to_lowercase()
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '@' { c.to_string() } else { format!("\\{c}") })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '@' {
+                        c.to_string()
+                    } else {
+                        format!("\\{c}")
+                    }
+                })
                 .collect();
             filter.insert("email", doc! { "$regex": format!("^{escaped}") });
         }
@@ -145,7 +165,9 @@ pub async fn admin_orders(
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=10_000).contains(n))
-            .ok_or_else(|| AppError::BadRequest("The page must be a whole number from 1 up.".into()))?,
+            .ok_or_else(|| {
+                AppError::BadRequest("The page must be a whole number from 1 up.".into())
+            })?,
     };
     let (orders, total) = store::list(&state.db, filter, page, PER_PAGE).await?;
     Ok(OrderPage {
@@ -165,7 +187,9 @@ pub async fn admin_set_order_status(id: String, status: String) -> Result<(), Ap
     let oid = parse_id(&id)?;
     let to = OrderStatus::parse(status.trim())
         .ok_or_else(|| AppError::BadRequest("That status does not exist.".into()))?;
-    let order = store::find(&state.db, &oid).await?.ok_or(AppError::NotFound)?;
+    let order = store::find(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !order.status.can_become(to) {
         return Err(AppError::Conflict(format!(
             "An order that is {} cannot become {}.",
@@ -176,9 +200,14 @@ pub async fn admin_set_order_status(id: String, status: String) -> Result<(), Ap
     let actor = format!("admin:{}", admin.id.to_hex());
     match (order.status, to) {
         (OrderStatus::AwaitingPayment, OrderStatus::Cancelled) => {
-            let cancelled = service::cancel_unpaid(&state.db, &oid, &actor, "Cancelled by the shop")
-                .await?
-                .ok_or_else(|| AppError::Conflict("The order changed meanwhile; reload and try again.".into()))?;
+            let cancelled =
+                service::cancel_unpaid(&state.db, &oid, &actor, "Cancelled by the shop")
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::Conflict(
+                            "The order changed meanwhile; reload and try again.".into(),
+                        )
+                    })?;
             crate::payments::service::expire_checkout_session(&state, &cancelled).await;
         }
         (OrderStatus::Paid, OrderStatus::Cancelled) => {
@@ -187,7 +216,9 @@ pub async fn admin_set_order_status(id: String, status: String) -> Result<(), Ap
         (from, to) => {
             store::transition(&state.db, &oid, &[from], to, &actor, "", doc! {})
                 .await?
-                .ok_or_else(|| AppError::Conflict("The order changed meanwhile; reload and try again.".into()))?;
+                .ok_or_else(|| {
+                    AppError::Conflict("The order changed meanwhile; reload and try again.".into())
+                })?;
         }
     }
     Ok(())

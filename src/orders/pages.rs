@@ -24,7 +24,11 @@ pub fn SignInFirst() -> impl IntoView {
     let location = use_location();
     let path = location.pathname.get_untracked();
     let search = location.search.get_untracked();
-    let full = if search.is_empty() { path } else { format!("{path}?{search}") };
+    let full = if search.is_empty() {
+        path
+    } else {
+        format!("{path}?{search}")
+    };
     view! { <Redirect path=format!("/login?next={}", url_encode(&full)) /> }
 }
 
@@ -44,7 +48,9 @@ pub fn CheckoutPage() -> impl IntoView {
     });
     let data = Resource::new(|| (), |_| checkout_details());
     let err = Signal::derive(move || place.value().get().and_then(|r| r.err()));
-    let field = move |name: &'static str| Signal::derive(move || err.get().and_then(|e| e.field_message(name)));
+    let field = move |name: &'static str| {
+        Signal::derive(move || err.get().and_then(|e| e.field_message(name)))
+    };
     view! {
         <Title text="Checkout" />
         <Meta name="description" content="Enter your shipping address and place your order." />
@@ -135,7 +141,8 @@ pub fn CheckoutPage() -> impl IntoView {
 #[component]
 pub fn OrdersPage() -> impl IntoView {
     let query = use_query_map();
-    let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok())));
+    let page =
+        Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok())));
     let orders = Resource::new(move || page.get(), my_orders);
     view! {
         <Title text="Your orders" />
@@ -262,7 +269,10 @@ pub fn OrderPage() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let cancel = ServerAction::<CancelMyOrder>::new();
     let pay = ServerAction::<PayOrder>::new();
-    let order = Resource::new(move || (id.get(), cancel.version().get()), |(id, _)| order_detail(id));
+    let order = Resource::new(
+        move || (id.get(), cancel.version().get()),
+        |(id, _)| order_detail(id),
+    );
     let query = use_query_map();
     let notice = move || {
         query.with(|q| {
@@ -330,7 +340,10 @@ pub fn AdminOrdersPage() -> impl IntoView {
     let status = Memo::new(move |_| query.with(|q| q.get("status")));
     let q = Memo::new(move |_| query.with(|m| m.get("q")));
     let page = Memo::new(move |_| query.with(|m| m.get("page")));
-    let orders = Resource::new(move || (status.get(), q.get(), page.get()), |(s, q, p)| admin_orders(s, q, p));
+    let orders = Resource::new(
+        move || (status.get(), q.get(), page.get()),
+        |(s, q, p)| admin_orders(s, q, p),
+    );
     view! {
         <Title text="Orders – admin" />
         <Meta name="description" content="All orders, by status, with search by e-mail or order number." />
@@ -374,7 +387,10 @@ pub fn AdminOrderPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let set_status = ServerAction::<AdminSetOrderStatus>::new();
-    let order = Resource::new(move || (id.get(), set_status.version().get()), |(id, _)| order_detail(id));
+    let order = Resource::new(
+        move || (id.get(), set_status.version().get()),
+        |(id, _)| order_detail(id),
+    );
     let err = Signal::derive(move || set_status.value().get().and_then(|r| r.err()));
     view! {
         <crate::admin::AdminGate>

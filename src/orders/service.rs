@@ -53,7 +53,11 @@ pub async fn place_order(
 }
 
 /// Another request holds this checkout: wait for it to finish and show its order.
-async fn wait_for_claimed_order(db: &Database, key: &str, order_id: ObjectId) -> Result<Order, AppError> {
+async fn wait_for_claimed_order(
+    db: &Database,
+    key: &str,
+    order_id: ObjectId,
+) -> Result<Order, AppError> {
     for _ in 0..100 {
         if let Some(order) = store::find(db, &order_id).await? {
             return Ok(order);
@@ -108,7 +112,9 @@ async fn place_claimed(
                 )
             })?;
         if item.quantity < 1 {
-            return Err(AppError::Conflict("Your cart has a line without a quantity.".into()));
+            return Err(AppError::Conflict(
+                "Your cart has a line without a quantity.".into(),
+            ));
         }
         if p.currency != state.settings.currency {
             return Err(AppError::internal(
@@ -136,7 +142,8 @@ async fn place_claimed(
     // Reserve every line, or none.
     let mut reserved: Vec<&OrderLine> = Vec::new();
     for line in &lines {
-        let ok = match catalog::reserve_stock(db, &line.product_id, &order_id, line.quantity).await {
+        let ok = match catalog::reserve_stock(db, &line.product_id, &order_id, line.quantity).await
+        {
             Ok(ok) => ok,
             Err(e) => {
                 release_lines(db, &order_id, &reserved).await;
@@ -152,7 +159,10 @@ async fn place_claimed(
                 .map(|p| p.stock)
                 .unwrap_or(0);
             let msg = if left <= 0 {
-                format!("Sorry, {} is sold out. Remove it from your cart to continue.", line.name)
+                format!(
+                    "Sorry, {} is sold out. Remove it from your cart to continue.",
+                    line.name
+                )
             } else {
                 format!(
                     "Sorry, only {left} of {} {} left. Lower the quantity in your cart to continue.",
@@ -173,9 +183,8 @@ async fn place_claimed(
             return Err(e);
         }
     };
-    let reserved_until = DateTime::from_millis(
-        now.timestamp_millis() + state.settings.reservation_minutes * 60_000,
-    );
+    let reserved_until =
+        DateTime::from_millis(now.timestamp_millis() + state.settings.reservation_minutes * 60_000);
     let order = Order {
         id: order_id,
         number,
@@ -214,7 +223,9 @@ async fn place_claimed(
 
 async fn release_lines(db: &Database, order_id: &ObjectId, lines: &[&OrderLine]) {
     for line in lines {
-        if let Err(e) = catalog::release_reservation(db, &line.product_id, order_id, line.quantity).await {
+        if let Err(e) =
+            catalog::release_reservation(db, &line.product_id, order_id, line.quantity).await
+        {
             // The sweeper will release it later: reservations of unknown orders expire.
             tracing::warn!(order_id = %order_id, "could not release a reservation now: {e}");
         }
@@ -241,7 +252,12 @@ pub async fn restock_paid(db: &Database, order: &Order) -> Result<(), AppError> 
 }
 
 /// Cancels an unpaid order and gives its stock back. False if it was not unpaid.
-pub async fn cancel_unpaid(db: &Database, order_id: &ObjectId, actor: &str, note: &str) -> Result<Option<Order>, AppError> {
+pub async fn cancel_unpaid(
+    db: &Database,
+    order_id: &ObjectId,
+    actor: &str,
+    note: &str,
+) -> Result<Option<Order>, AppError> {
     let Some(order) = store::transition(
         db,
         order_id,
@@ -276,8 +292,13 @@ pub async fn sweep(state: &AppState) -> Result<(), AppError> {
     let db = &state.db;
     let now = DateTime::now();
     for order in store::overdue(db, now, 200).await? {
-        if let Some(cancelled) =
-            cancel_unpaid(db, &order.id, "system", "Payment was not received in time; the stock was released.").await?
+        if let Some(cancelled) = cancel_unpaid(
+            db,
+            &order.id,
+            "system",
+            "Payment was not received in time; the stock was released.",
+        )
+        .await?
         {
             tracing::info!(order_id = %cancelled.id, "unpaid order expired");
             crate::payments::service::expire_checkout_session(state, &cancelled).await;

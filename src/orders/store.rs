@@ -110,7 +110,8 @@ impl Order {
                     note: h.note.clone(),
                 })
                 .collect(),
-            pay_by: (self.status == OrderStatus::AwaitingPayment).then(|| display_time(self.reserved_until)),
+            pay_by: (self.status == OrderStatus::AwaitingPayment)
+                .then(|| display_time(self.reserved_until)),
             refunded: self.payment.refund_id.is_some(),
             payment_reference: self.payment.payment_intent.clone(),
         }
@@ -148,16 +149,48 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
     let idx = |keys: Document, name: &str, unique: bool| {
         IndexModel::builder()
             .keys(keys)
-            .options(IndexOptions::builder().name(name.to_string()).unique(unique).build())
+            .options(
+                IndexOptions::builder()
+                    .name(name.to_string())
+                    .unique(unique)
+                    .build(),
+            )
             .build()
     };
-    o.create_index(idx(doc! { "number": 1 }, "number_unique", true)).await?;
-    o.create_index(idx(doc! { "user_id": 1, "created_at": -1 }, "user_created", false)).await?;
-    o.create_index(idx(doc! { "status": 1, "created_at": -1 }, "status_created", false)).await?;
-    o.create_index(idx(doc! { "status": 1, "reserved_until": 1 }, "status_reserved_until", false)).await?;
-    o.create_index(idx(doc! { "email": 1, "created_at": -1 }, "email_created", false)).await?;
-    o.create_index(idx(doc! { "payment.session_id": 1 }, "payment_session", false)).await?;
-    o.create_index(idx(doc! { "created_at": -1 }, "created", false)).await?;
+    o.create_index(idx(doc! { "number": 1 }, "number_unique", true))
+        .await?;
+    o.create_index(idx(
+        doc! { "user_id": 1, "created_at": -1 },
+        "user_created",
+        false,
+    ))
+    .await?;
+    o.create_index(idx(
+        doc! { "status": 1, "created_at": -1 },
+        "status_created",
+        false,
+    ))
+    .await?;
+    o.create_index(idx(
+        doc! { "status": 1, "reserved_until": 1 },
+        "status_reserved_until",
+        false,
+    ))
+    .await?;
+    o.create_index(idx(
+        doc! { "email": 1, "created_at": -1 },
+        "email_created",
+        false,
+    ))
+    .await?;
+    o.create_index(idx(
+        doc! { "payment.session_id": 1 },
+        "payment_session",
+        false,
+    ))
+    .await?;
+    o.create_index(idx(doc! { "created_at": -1 }, "created", false))
+        .await?;
     let c = db.collection::<Document>(CLAIMS);
     c.create_index(
         IndexModel::builder()
@@ -179,12 +212,17 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
 pub async fn next_number(db: &Database) -> Result<String, AppError> {
     let counter = db
         .collection::<Document>(COUNTERS)
-        .find_one_and_update(doc! { "_id": "order_number" }, doc! { "$inc": { "seq": 1_i64 } })
+        .find_one_and_update(
+            doc! { "_id": "order_number" },
+            doc! { "$inc": { "seq": 1_i64 } },
+        )
         .upsert(true)
         .return_document(ReturnDocument::After)
         .await?
         .ok_or(AppError::Internal)?;
-    let seq = counter.get_i64("seq").unwrap_or_else(|_| counter.get_i32("seq").map(i64::from).unwrap_or(0));
+    let seq = counter
+        .get_i64("seq")
+        .unwrap_or_else(|_| counter.get_i32("seq").map(i64::from).unwrap_or(0));
     Ok(format!("OX-{seq:06}"))
 }
 
@@ -198,7 +236,9 @@ pub async fn find(db: &Database, id: &ObjectId) -> Result<Option<Order>, AppErro
 }
 
 pub async fn find_by_session(db: &Database, session_id: &str) -> Result<Option<Order>, AppError> {
-    Ok(orders(db).find_one(doc! { "payment.session_id": session_id }).await?)
+    Ok(orders(db)
+        .find_one(doc! { "payment.session_id": session_id })
+        .await?)
 }
 
 pub async fn last_for_user(db: &Database, user_id: &ObjectId) -> Result<Option<Order>, AppError> {
@@ -209,7 +249,12 @@ pub async fn last_for_user(db: &Database, user_id: &ObjectId) -> Result<Option<O
 }
 
 /// A page of orders matching `filter`, newest first.
-pub async fn list(db: &Database, filter: Document, page: u32, per_page: u32) -> Result<(Vec<Order>, u64), AppError> {
+pub async fn list(
+    db: &Database,
+    filter: Document,
+    page: u32,
+    per_page: u32,
+) -> Result<(Vec<Order>, u64), AppError> {
     let total = orders(db).count_documents(filter.clone()).await?;
     let items = orders(db)
         .find(filter)
@@ -284,7 +329,11 @@ fn claims(db: &Database) -> Collection<Claim> {
 
 /// Takes the key for this checkout. `Ok(None)` when we got it; `Ok(Some(claim))`
 /// when another request already holds it.
-pub async fn claim(db: &Database, key: &str, order_id: &ObjectId) -> Result<Option<Claim>, AppError> {
+pub async fn claim(
+    db: &Database,
+    key: &str,
+    order_id: &ObjectId,
+) -> Result<Option<Claim>, AppError> {
     let now = DateTime::now();
     let c = Claim {
         key: key.to_string(),
@@ -295,7 +344,9 @@ pub async fn claim(db: &Database, key: &str, order_id: &ObjectId) -> Result<Opti
     };
     match claims(db).insert_one(&c).await {
         Ok(_) => Ok(None),
-        Err(e) if crate::db::is_duplicate_key(&e) => Ok(claims(db).find_one(doc! { "_id": key }).await?),
+        Err(e) if crate::db::is_duplicate_key(&e) => {
+            Ok(claims(db).find_one(doc! { "_id": key }).await?)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -76,16 +76,46 @@ pub struct Address {
 
 /// Countries the shop ships to (ISO code, name).
 pub const COUNTRIES: &[(&str, &str)] = &[
-    ("AT", "Austria"), ("AU", "Australia"), ("BE", "Belgium"), ("BG", "Bulgaria"),
-    ("BR", "Brazil"), ("CA", "Canada"), ("CH", "Switzerland"), ("CY", "Cyprus"),
-    ("CZ", "Czechia"), ("DE", "Germany"), ("DK", "Denmark"), ("EE", "Estonia"),
-    ("ES", "Spain"), ("FI", "Finland"), ("FR", "France"), ("GB", "United Kingdom"),
-    ("GR", "Greece"), ("HR", "Croatia"), ("HU", "Hungary"), ("IE", "Ireland"),
-    ("IS", "Iceland"), ("IT", "Italy"), ("JP", "Japan"), ("LT", "Lithuania"),
-    ("LU", "Luxembourg"), ("LV", "Latvia"), ("MT", "Malta"), ("MX", "Mexico"),
-    ("NL", "Netherlands"), ("NO", "Norway"), ("NZ", "New Zealand"), ("PL", "Poland"),
-    ("PT", "Portugal"), ("RO", "Romania"), ("SE", "Sweden"), ("SG", "Singapore"),
-    ("SI", "Slovenia"), ("SK", "Slovakia"), ("US", "United States"), ("ZA", "South Africa"),
+    ("AT", "Austria"),
+    ("AU", "Australia"),
+    ("BE", "Belgium"),
+    ("BG", "Bulgaria"),
+    ("BR", "Brazil"),
+    ("CA", "Canada"),
+    ("CH", "Switzerland"),
+    ("CY", "Cyprus"),
+    ("CZ", "Czechia"),
+    ("DE", "Germany"),
+    ("DK", "Denmark"),
+    ("EE", "Estonia"),
+    ("ES", "Spain"),
+    ("FI", "Finland"),
+    ("FR", "France"),
+    ("GB", "United Kingdom"),
+    ("GR", "Greece"),
+    ("HR", "Croatia"),
+    ("HU", "Hungary"),
+    ("IE", "Ireland"),
+    ("IS", "Iceland"),
+    ("IT", "Italy"),
+    ("JP", "Japan"),
+    ("LT", "Lithuania"),
+    ("LU", "Luxembourg"),
+    ("LV", "Latvia"),
+    ("MT", "Malta"),
+    ("MX", "Mexico"),
+    ("NL", "Netherlands"),
+    ("NO", "Norway"),
+    ("NZ", "New Zealand"),
+    ("PL", "Poland"),
+    ("PT", "Portugal"),
+    ("RO", "Romania"),
+    ("SE", "Sweden"),
+    ("SG", "Singapore"),
+    ("SI", "Slovenia"),
+    ("SK", "Slovakia"),
+    ("US", "United States"),
+    ("ZA", "South Africa"),
 ];
 
 pub fn country_name(code: &str) -> &str {
@@ -136,7 +166,8 @@ fn postal_ok(country: &str, code: &str) -> bool {
         }
         _ => {
             (2..=10).contains(&c.len())
-                && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-')
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-')
         }
     }
 }
@@ -166,7 +197,13 @@ impl AddressForm {
 
     pub fn validate(&self) -> Result<Address, AppError> {
         let mut e = FormErrors::new();
-        let text = |e: &mut FormErrors, field: &str, v: &str, what: &str, max: usize, required: bool| -> String {
+        let text = |e: &mut FormErrors,
+                    field: &str,
+                    v: &str,
+                    what: &str,
+                    max: usize,
+                    required: bool|
+         -> String {
             let t = v.trim();
             if t.is_empty() && required {
                 e.add(field, format!("Enter {what}."));
@@ -177,15 +214,39 @@ impl AddressForm {
             }
             t.to_string()
         };
-        let name = text(&mut e, "name", &self.name, "the recipient's full name", 100, true);
-        let line1 = text(&mut e, "line1", &self.line1, "the street and house number", 120, true);
-        let line2 = text(&mut e, "line2", self.line2.as_deref().unwrap_or(""), "", 120, false);
+        let name = text(
+            &mut e,
+            "name",
+            &self.name,
+            "the recipient's full name",
+            100,
+            true,
+        );
+        let line1 = text(
+            &mut e,
+            "line1",
+            &self.line1,
+            "the street and house number",
+            120,
+            true,
+        );
+        let line2 = text(
+            &mut e,
+            "line2",
+            self.line2.as_deref().unwrap_or(""),
+            "",
+            120,
+            false,
+        );
         let city = text(&mut e, "city", &self.city, "the town or city", 80, true);
         let country = self.country.trim().to_uppercase();
         if country.is_empty() {
             e.add("country", "Choose a country.");
         } else if !COUNTRIES.iter().any(|(c, _)| *c == country) {
-            e.add("country", "We do not ship to that country yet; choose one from the list.");
+            e.add(
+                "country",
+                "We do not ship to that country yet; choose one from the list.",
+            );
         }
         let postal = self.postal_code.trim().to_uppercase();
         if postal.is_empty() {

@@ -7,12 +7,8 @@ use crate::orders::types::OrderView;
 
 #[cfg(feature = "ssr")]
 use {
-    crate::accounts::auth,
-    crate::accounts::types::Role,
-    crate::catalog::api::parse_id,
-    crate::orders::store,
-    crate::orders::types::OrderStatus,
-    crate::server::app_state,
+    crate::accounts::auth, crate::accounts::types::Role, crate::catalog::api::parse_id,
+    crate::orders::store, crate::orders::types::OrderStatus, crate::server::app_state,
 };
 
 /// Sends the shopper to the payment page of their unpaid order.
@@ -21,7 +17,9 @@ pub async fn pay_order(order_id: String) -> Result<String, AppError> {
     let user = auth::require_user().await?;
     let state = app_state()?;
     let oid = parse_id(&order_id)?;
-    let order = store::find(&state.db, &oid).await?.ok_or(AppError::NotFound)?;
+    let order = store::find(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if order.user_id != user.id {
         return Err(AppError::NotFound);
     }
@@ -34,7 +32,8 @@ pub async fn pay_order(order_id: String) -> Result<String, AppError> {
         }
         _ => return Err(AppError::Conflict("This order is already paid.".into())),
     }
-    if order.reserved_until.timestamp_millis() <= mongodb::bson::DateTime::now().timestamp_millis() {
+    if order.reserved_until.timestamp_millis() <= mongodb::bson::DateTime::now().timestamp_millis()
+    {
         crate::orders::service::cancel_unpaid(
             &state.db,
             &oid,
@@ -58,7 +57,9 @@ pub async fn order_payment_status(order_id: String) -> Result<OrderView, AppErro
     let user = auth::require_user().await?;
     let state = app_state()?;
     let oid = parse_id(&order_id)?;
-    let order = store::find(&state.db, &oid).await?.ok_or(AppError::NotFound)?;
+    let order = store::find(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if order.user_id != user.id && user.role != Role::Admin {
         return Err(AppError::NotFound);
     }
@@ -66,7 +67,9 @@ pub async fn order_payment_status(order_id: String) -> Result<OrderView, AppErro
         if let Err(e) = crate::payments::service::reconcile(&state, &order).await {
             tracing::info!(order_id = %oid, "could not check the payment with Stripe yet: {e}");
         }
-        let fresh = store::find(&state.db, &oid).await?.ok_or(AppError::NotFound)?;
+        let fresh = store::find(&state.db, &oid)
+            .await?
+            .ok_or(AppError::NotFound)?;
         return Ok(fresh.view());
     }
     Ok(order.view())

@@ -17,7 +17,10 @@ pub fn CheckoutSuccessPage() -> impl IntoView {
     let query = use_query_map();
     let order_id = Memo::new(move |_| query.with(|q| q.get("order").unwrap_or_default()));
     let tick = RwSignal::new(0u32);
-    let status = Resource::new(move || (order_id.get(), tick.get()), |(id, _)| order_payment_status(id));
+    let status = Resource::new(
+        move || (order_id.get(), tick.get()),
+        |(id, _)| order_payment_status(id),
+    );
     let header = use_header_version();
     Effect::new(move |_| header.bump());
 
@@ -25,7 +28,10 @@ pub fn CheckoutSuccessPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(o)) = status.get() {
             if o.status == OrderStatus::AwaitingPayment && tick.get_untracked() < 60 {
-                set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2));
+                set_timeout(
+                    move || tick.update(|t| *t += 1),
+                    std::time::Duration::from_secs(2),
+                );
             }
         }
     });

@@ -12,11 +12,12 @@ use mongodb::bson::{doc, oid::ObjectId, DateTime};
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    ExpireCheckoutSession, ProductData,
-    RetrieveCheckoutSession,
+    ExpireCheckoutSession, ProductData, RetrieveCheckoutSession,
 };
 use stripe_core::refund::CreateRefund;
-use stripe_shared::{CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus};
+use stripe_shared::{
+    CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
+};
 
 use crate::error::AppError;
 use crate::orders::service as order_service;
@@ -31,7 +32,8 @@ pub fn client(state: &AppState) -> Result<Client, AppError> {
         tracing::error!("payments are not configured: set STRIPE_SECRET_KEY");
         return Err(AppError::Unavailable);
     }
-    let mut builder = ClientBuilder::new(stripe.secret_key.expose()).timeout(std::time::Duration::from_secs(20));
+    let mut builder =
+        ClientBuilder::new(stripe.secret_key.expose()).timeout(std::time::Duration::from_secs(20));
     if let Some(base) = &stripe.api_base {
         let mut url = base.to_string();
         if !url.ends_with('/') {
@@ -64,7 +66,9 @@ fn currency(code: &str) -> Result<stripe_types::Currency, AppError> {
 /// make one session). Amounts always come from the order.
 pub async fn checkout_url(state: &AppState, order: &Order) -> Result<String, AppError> {
     let now = DateTime::now().timestamp_millis();
-    if let (Some(url), Some(expires)) = (&order.payment.session_url, order.payment.session_expires_at) {
+    if let (Some(url), Some(expires)) =
+        (&order.payment.session_url, order.payment.session_expires_at)
+    {
         if expires.timestamp_millis() > now + 60_000 {
             return Ok(url.clone());
         }
@@ -102,7 +106,10 @@ pub async fn checkout_url(state: &AppState, order: &Order) -> Result<String, App
             "{base}/checkout/success?order={}&session_id={{CHECKOUT_SESSION_ID}}",
             order.id.to_hex()
         ))
-        .cancel_url(format!("{base}/account/orders/{}?payment=cancelled", order.id.to_hex()))
+        .cancel_url(format!(
+            "{base}/account/orders/{}?payment=cancelled",
+            order.id.to_hex()
+        ))
         .client_reference_id(order.id.to_hex())
         .customer_email(order.email.clone())
         .metadata(metadata)
@@ -167,17 +174,30 @@ fn order_id_of(session: &CheckoutSession) -> Option<ObjectId> {
 }
 
 fn payment_intent_of(session: &CheckoutSession) -> Option<String> {
-    session.payment_intent.as_ref().map(|p| p.id().as_str().to_string())
+    session
+        .payment_intent
+        .as_ref()
+        .map(|p| p.id().as_str().to_string())
 }
 
 /// A completed, paid session: the order becomes paid (once), its reserved units
 /// become sold, and the confirmation e-mail is queued (once).
-pub async fn mark_paid(state: &AppState, session: &CheckoutSession, actor: &str) -> Result<Order, AppError> {
+pub async fn mark_paid(
+    state: &AppState,
+    session: &CheckoutSession,
+    actor: &str,
+) -> Result<Order, AppError> {
     let db = &state.db;
     let order_id = order_id_of(session).ok_or(AppError::NotFound)?;
-    let order = order_store::find(db, &order_id).await?.ok_or(AppError::NotFound)?;
+    let order = order_store::find(db, &order_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let amount = session.amount_total.unwrap_or(-1);
-    let paid_currency = session.currency.as_ref().map(|c| c.to_string()).unwrap_or_default();
+    let paid_currency = session
+        .currency
+        .as_ref()
+        .map(|c| c.to_string())
+        .unwrap_or_default();
     if amount != order.total || !paid_currency.eq_ignore_ascii_case(&order.currency) {
         tracing::error!(
             order_id = %order.id,
@@ -185,7 +205,9 @@ pub async fn mark_paid(state: &AppState, session: &CheckoutSession, actor: &str)
             expected = order.total,
             "payment amount does not match the order; not marking it paid"
         );
-        return Err(AppError::BadRequest("The paid amount does not match the order.".into()));
+        return Err(AppError::BadRequest(
+            "The paid amount does not match the order.".into(),
+        ));
     }
     let payment_intent = payment_intent_of(session);
     let extra = doc! {
@@ -207,11 +229,17 @@ pub async fn mark_paid(state: &AppState, session: &CheckoutSession, actor: &str)
     {
         Some(o) => o,
         None => {
-            let current = order_store::find(db, &order.id).await?.ok_or(AppError::NotFound)?;
+            let current = order_store::find(db, &order.id)
+                .await?
+                .ok_or(AppError::NotFound)?;
             match current.status {
                 OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered => current,
-                OrderStatus::Cancelled => return paid_after_cancellation(state, current, extra, actor).await,
-                OrderStatus::AwaitingPayment => return Err(AppError::Conflict("order changed; retry".into())),
+                OrderStatus::Cancelled => {
+                    return paid_after_cancellation(state, current, extra, actor).await
+                }
+                OrderStatus::AwaitingPayment => {
+                    return Err(AppError::Conflict("order changed; retry".into()))
+                }
             }
         }
     };
@@ -237,7 +265,9 @@ async fn paid_after_cancellation(
     let mut taken = Vec::new();
     let mut all = true;
     for line in &order.lines {
-        if crate::catalog::store::reserve_stock(db, &line.product_id, &order.id, line.quantity).await? {
+        if crate::catalog::store::reserve_stock(db, &line.product_id, &order.id, line.quantity)
+            .await?
+        {
             taken.push(line);
         } else {
             all = false;
@@ -264,9 +294,14 @@ async fn paid_after_cancellation(
         }
     }
     for line in taken {
-        crate::catalog::store::release_reservation(db, &line.product_id, &order.id, line.quantity).await?;
+        crate::catalog::store::release_reservation(db, &line.product_id, &order.id, line.quantity)
+            .await?;
     }
-    let Some(intent) = extra.get_str("payment.payment_intent").ok().map(str::to_string) else {
+    let Some(intent) = extra
+        .get_str("payment.payment_intent")
+        .ok()
+        .map(str::to_string)
+    else {
         tracing::error!(order_id = %order.id, "paid after cancellation but no payment reference to refund");
         return Ok(order);
     };
@@ -285,7 +320,11 @@ async fn paid_after_cancellation(
     Ok(order)
 }
 
-async fn refund(state: &AppState, order_id: &ObjectId, payment_intent: &str) -> Result<String, AppError> {
+async fn refund(
+    state: &AppState,
+    order_id: &ObjectId,
+    payment_intent: &str,
+) -> Result<String, AppError> {
     let client = client(state)?;
     let key = IdempotencyKey::new(format!("oxcart-refund-{}", order_id.to_hex()))
         .map_err(|e| AppError::internal("idempotency key", format!("{e:?}")))?;
@@ -301,7 +340,11 @@ async fn refund(state: &AppState, order_id: &ObjectId, payment_intent: &str) -> 
 
 /// An admin cancels a paid order: refund through Stripe first, then cancel and
 /// put the units back.
-pub async fn refund_and_cancel(state: &AppState, order: &Order, actor: &str) -> Result<Order, AppError> {
+pub async fn refund_and_cancel(
+    state: &AppState,
+    order: &Order,
+    actor: &str,
+) -> Result<Order, AppError> {
     let intent = order
         .payment
         .payment_intent
@@ -339,7 +382,9 @@ pub async fn refund_and_cancel(state: &AppState, order: &Order, actor: &str) -> 
 /// A session expired at Stripe: cancel the order if it is still unpaid on that session.
 pub async fn session_expired(state: &AppState, session: &CheckoutSession) -> Result<(), AppError> {
     let order_id = order_id_of(session).ok_or(AppError::NotFound)?;
-    let order = order_store::find(&state.db, &order_id).await?.ok_or(AppError::NotFound)?;
+    let order = order_store::find(&state.db, &order_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let same_session = order.payment.session_id.as_deref() == Some(session.id.as_str());
     if order.status == OrderStatus::AwaitingPayment && same_session {
         order_service::cancel_unpaid(
@@ -362,7 +407,10 @@ pub async fn expire_checkout_session(state: &AppState, order: &Order) {
     let Ok(client) = client(state) else {
         return;
     };
-    if let Err(e) = ExpireCheckoutSession::new(session_id.as_str()).send(&client).await {
+    if let Err(e) = ExpireCheckoutSession::new(session_id.as_str())
+        .send(&client)
+        .await
+    {
         tracing::info!(order_id = %order.id, "could not expire the payment session (it may be closed already): {e}");
     }
 }
@@ -376,7 +424,10 @@ pub async fn queue_confirmation(state: &AppState, order: &Order) -> Result<(), A
     );
     state
         .mailer
-        .queue(draft, Some(format!("order-confirmation:{}", order.id.to_hex())))
+        .queue(
+            draft,
+            Some(format!("order-confirmation:{}", order.id.to_hex())),
+        )
         .await?;
     Ok(())
 }

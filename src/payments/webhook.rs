@@ -41,9 +41,15 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     let secret = state.settings.stripe.webhook_secret.expose();
     if secret.is_empty() {
         tracing::error!("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set");
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, "webhooks are not configured");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "webhooks are not configured",
+        );
     }
-    let Some(signature) = headers.get("stripe-signature").and_then(|v| v.to_str().ok()) else {
+    let Some(signature) = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+    else {
         return refuse(StatusCode::BAD_REQUEST, "missing Stripe-Signature header");
     };
     let Ok(payload) = std::str::from_utf8(&body) else {
@@ -56,7 +62,9 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
                 WebhookError::BadSignature | WebhookError::BadHeader(_) | WebhookError::BadKey => {
                     "invalid signature"
                 }
-                WebhookError::BadTimestamp(_) => "the signature timestamp is too old or in the future",
+                WebhookError::BadTimestamp(_) => {
+                    "the signature timestamp is too old or in the future"
+                }
                 _ => "the event could not be read",
             };
             tracing::warn!("refused a Stripe webhook: {reason}");
@@ -66,7 +74,13 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     let event_id = event.id.as_str().to_string();
     let events = state.db.collection::<Document>(EVENTS);
     match events.find_one(doc! { "_id": &event_id }).await {
-        Ok(Some(_)) => return (StatusCode::OK, axum::Json(json!({ "received": true, "duplicate": true }))).into_response(),
+        Ok(Some(_)) => {
+            return (
+                StatusCode::OK,
+                axum::Json(json!({ "received": true, "duplicate": true })),
+            )
+                .into_response()
+        }
         Ok(None) => {}
         Err(e) => return AppError::from(e).into_response(),
     }
@@ -74,15 +88,21 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     let result = match &event.data.object {
         EventObject::CheckoutSessionCompleted(session) => {
             if session.payment_status == stripe_shared::CheckoutSessionPaymentStatus::Paid {
-                service::mark_paid(&state, session, "stripe").await.map(|_| ())
+                service::mark_paid(&state, session, "stripe")
+                    .await
+                    .map(|_| ())
             } else {
                 Ok(())
             }
         }
         EventObject::CheckoutSessionAsyncPaymentSucceeded(session) => {
-            service::mark_paid(&state, session, "stripe").await.map(|_| ())
+            service::mark_paid(&state, session, "stripe")
+                .await
+                .map(|_| ())
         }
-        EventObject::CheckoutSessionExpired(session) => service::session_expired(&state, session).await,
+        EventObject::CheckoutSessionExpired(session) => {
+            service::session_expired(&state, session).await
+        }
         _ => Ok(()),
     };
     match result {
@@ -96,7 +116,9 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         Err(e) => return e.into_response(),
     }
     let _ = events
-        .insert_one(doc! { "_id": &event_id, "type": event.type_.as_str(), "received_at": DateTime::now() })
+        .insert_one(
+            doc! { "_id": &event_id, "type": event.type_.as_str(), "received_at": DateTime::now() },
+        )
         .await;
     (StatusCode::OK, axum::Json(json!({ "received": true }))).into_response()
 }

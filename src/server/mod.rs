@@ -59,7 +59,9 @@ impl AppState {
         let mut leptos_options = match leptos::config::get_configuration(None) {
             Ok(c) => c.leptos_options,
             Err(e) => {
-                tracing::warn!("Leptos settings from the environment are unusable ({e}); using defaults");
+                tracing::warn!(
+                    "Leptos settings from the environment are unusable ({e}); using defaults"
+                );
                 LeptosOptions::builder().output_name("oxcart").build()
             }
         };
@@ -112,15 +114,22 @@ pub fn router(state: AppState) -> Router {
             "/admin/products/{id}/images",
             axum::routing::post(crate::catalog::images::upload),
         )
-        .layer(axum::extract::DefaultBodyLimit::max(crate::catalog::images::MAX_UPLOAD_BODY))
-        .layer(RequestBodyLimitLayer::new(crate::catalog::images::MAX_UPLOAD_BODY))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::catalog::images::MAX_UPLOAD_BODY,
+        ))
+        .layer(RequestBodyLimitLayer::new(
+            crate::catalog::images::MAX_UPLOAD_BODY,
+        ))
         .layer(middleware::from_fn(explain_upload_too_large));
 
     let pages = Router::<AppState>::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/images/{id}", get(crate::catalog::images::serve))
-        .route("/stripe/webhook", axum::routing::post(crate::payments::webhook::receive))
+        .route(
+            "/stripe/webhook",
+            axum::routing::post(crate::payments::webhook::receive),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -130,7 +139,10 @@ pub fn router(state: AppState) -> Router {
             },
             move || shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
             {
                 let state = state.clone();
                 move || provide_context(state.clone())
@@ -142,12 +154,21 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(security::explain_too_large))
         .merge(uploads)
         .layer(sessions::layer(&state.db, &state.settings))
-        .layer(middleware::from_fn_with_state(state.clone(), startup::readiness_gate))
-        .layer(middleware::from_fn_with_state(state.clone(), security::refuse_cross_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            startup::readiness_gate,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::refuse_cross_origin,
+        ))
         .layer(CatchPanicLayer::custom(logging::panic_response))
         .layer(middleware::from_fn(cache_headers))
         .layer(CompressionLayer::new())
-        .layer(middleware::from_fn_with_state(state.clone(), security::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::security_headers,
+        ))
         .layer(middleware::from_fn(logging::log_request))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
@@ -171,7 +192,7 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
         Ok(b) => b,
         Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
     };
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+    if let Some(err) = crate::error::decode_error_body(&bytes) {
         parts.status = err.http_status();
         if let AppError::RateLimited { retry_after_secs } = err {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {

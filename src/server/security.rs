@@ -18,7 +18,11 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         }
     };
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::REFERRER_POLICY, "strict-origin-when-cross-origin");
+    set(
+        h,
+        header::REFERRER_POLICY,
+        "strict-origin-when-cross-origin",
+    );
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(
         h,

@@ -19,9 +19,12 @@ async fn duplicate_email_is_refused_with_a_field_error_whatever_the_case() {
         .await;
     assert_eq!(again.status(), 422);
     let body: Value = again.json().await.unwrap();
-    let fields = body["Invalid"]["fields"].as_array().unwrap();
+    let fields = body["error"]["Invalid"]["fields"].as_array().unwrap();
     assert_eq!(fields[0]["field"], "email");
-    assert!(fields[0]["message"].as_str().unwrap().contains("already exists"));
+    assert!(fields[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already exists"));
     let count = app
         .state
         .db
@@ -38,7 +41,11 @@ async fn weak_and_short_passwords_are_refused_with_the_reason() {
     let b = app.browser();
     let short = b.register("Bo", &unique_email("short"), "abc123").await;
     assert_eq!(short.status(), 422);
-    assert!(short.text().await.unwrap().contains("at least 8 characters"));
+    assert!(short
+        .text()
+        .await
+        .unwrap()
+        .contains("at least 8 characters"));
     let common = b.register("Bo", &unique_email("common"), "password1").await;
     assert_eq!(common.status(), 422);
     assert!(common.text().await.unwrap().contains("too easy to guess"));
@@ -55,12 +62,17 @@ async fn wrong_password_and_unknown_email_get_the_same_generic_answer() {
     let wrong = app.browser().login(&email, "not the right password").await;
     assert_eq!(wrong.status(), 401);
     let wrong_body = wrong.text().await.unwrap();
+    let unknown_email = unique_email("nobody");
     let unknown = app
         .browser()
-        .login(&unique_email("nobody"), "not the right password")
+        .login(&unknown_email, "not the right password")
         .await;
     assert_eq!(unknown.status(), 401);
-    assert_eq!(wrong_body, unknown.text().await.unwrap());
+    let unknown_email_body = unknown.text().await.unwrap();
+    assert_eq!(
+        wrong_body.replace(&email, "X"),
+        unknown_email_body.replace(&unknown_email, "X")
+    );
     assert!(wrong_body.contains("e-mail address or password is incorrect"));
 }
 
@@ -97,7 +109,10 @@ async fn session_cookie_is_safe_and_its_id_changes_at_sign_in() {
     let login = b.login(&email, STRONG_PASSWORD).await;
     assert_eq!(login.status(), 200);
     let user_cookie = session_cookie(&login).expect("sign-in sets a new cookie");
-    assert_ne!(guest_cookie, user_cookie, "the session id must change at sign-in");
+    assert_ne!(
+        guest_cookie, user_cookie,
+        "the session id must change at sign-in"
+    );
 
     // The old id no longer works.
     let stale = reqwest::Client::new()
@@ -137,7 +152,9 @@ async fn password_reset_works_end_to_end_once() {
     assert_eq!(other_device.call("accounts/me", &[]).await.status(), 200);
 
     let b = app.browser();
-    let res = b.call("accounts/forgot-password", &[("email", &email)]).await;
+    let res = b
+        .call("accounts/forgot-password", &[("email", &email)])
+        .await;
     assert_eq!(res.status(), 200);
     let mail = inbox.wait_for(&email, "Reset your", 1).await;
     let text = mail["text"].as_str().unwrap();
@@ -161,18 +178,33 @@ async fn password_reset_works_end_to_end_once() {
 
     let new_password = "violet rocket tangerine pillow";
     let reset = b
-        .call("accounts/reset-password", &[("token", &token), ("new_password", new_password)])
+        .call(
+            "accounts/reset-password",
+            &[("token", &token), ("new_password", new_password)],
+        )
         .await;
     assert_eq!(reset.status(), 200, "{}", reset.text().await.unwrap());
 
     // Every session of the user ended; old password dead, new one works.
     assert_eq!(other_device.call("accounts/me", &[]).await.status(), 401);
-    assert_eq!(app.browser().login(&email, STRONG_PASSWORD).await.status(), 401);
-    assert_eq!(app.browser().login(&email, new_password).await.status(), 200);
+    assert_eq!(
+        app.browser().login(&email, STRONG_PASSWORD).await.status(),
+        401
+    );
+    assert_eq!(
+        app.browser().login(&email, new_password).await.status(),
+        200
+    );
 
     // The token works once.
     let again = b
-        .call("accounts/reset-password", &[("token", &token), ("new_password", "another fine long passphrase")])
+        .call(
+            "accounts/reset-password",
+            &[
+                ("token", &token),
+                ("new_password", "another fine long passphrase"),
+            ],
+        )
         .await;
     assert_eq!(again.status(), 400);
     assert!(again.text().await.unwrap().contains("not valid"));
@@ -186,16 +218,29 @@ async fn weak_new_password_does_not_burn_the_token() {
     let inbox = Inbox::new();
     let (_, email) = app.customer().await;
     let b = app.browser();
-    b.call("accounts/forgot-password", &[("email", &email)]).await;
+    b.call("accounts/forgot-password", &[("email", &email)])
+        .await;
     let mail = inbox.wait_for(&email, "Reset your", 1).await;
-    let link = link_in(mail["text"].as_str().unwrap(), &format!("{}/reset-password?token=", app.address));
+    let link = link_in(
+        mail["text"].as_str().unwrap(),
+        &format!("{}/reset-password?token=", app.address),
+    );
     let token = link.split("token=").nth(1).unwrap().to_string();
     let weak = b
-        .call("accounts/reset-password", &[("token", &token), ("new_password", "password")])
+        .call(
+            "accounts/reset-password",
+            &[("token", &token), ("new_password", "password")],
+        )
         .await;
     assert_eq!(weak.status(), 422);
     let ok = b
-        .call("accounts/reset-password", &[("token", &token), ("new_password", "quiet harbour lantern morning")])
+        .call(
+            "accounts/reset-password",
+            &[
+                ("token", &token),
+                ("new_password", "quiet harbour lantern morning"),
+            ],
+        )
         .await;
     assert_eq!(ok.status(), 200);
 }
@@ -227,18 +272,30 @@ async fn expired_and_forged_reset_tokens_are_refused() {
         .unwrap();
     let b = app.browser();
     let expired = b
-        .call("accounts/reset-password", &[("token", token), ("new_password", "brand new shiny passphrase")])
+        .call(
+            "accounts/reset-password",
+            &[
+                ("token", token),
+                ("new_password", "brand new shiny passphrase"),
+            ],
+        )
         .await;
     assert_eq!(expired.status(), 400);
     let forged = b
         .call(
             "accounts/reset-password",
-            &[("token", "Zm9yZ2VkLXRva2VuLWZvcmdlZC10b2tlbg"), ("new_password", "brand new shiny passphrase")],
+            &[
+                ("token", "Zm9yZ2VkLXRva2VuLWZvcmdlZC10b2tlbg"),
+                ("new_password", "brand new shiny passphrase"),
+            ],
         )
         .await;
     assert_eq!(forged.status(), 400);
     // The password did not change.
-    assert_eq!(app.browser().login(&email, STRONG_PASSWORD).await.status(), 200);
+    assert_eq!(
+        app.browser().login(&email, STRONG_PASSWORD).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -246,8 +303,14 @@ async fn reset_request_answers_the_same_for_unknown_addresses() {
     let app = spawn_app().await;
     let (_, email) = app.customer().await;
     let unknown = unique_email("ghost");
-    let known_res = app.browser().call("accounts/forgot-password", &[("email", &email)]).await;
-    let unknown_res = app.browser().call("accounts/forgot-password", &[("email", &unknown)]).await;
+    let known_res = app
+        .browser()
+        .call("accounts/forgot-password", &[("email", &email)])
+        .await;
+    let unknown_res = app
+        .browser()
+        .call("accounts/forgot-password", &[("email", &unknown)])
+        .await;
     assert_eq!(known_res.status(), unknown_res.status());
     let a = known_res.text().await.unwrap().replace(&email, "X");
     let b = unknown_res.text().await.unwrap().replace(&unknown, "X");
@@ -287,16 +350,26 @@ async fn reset_requests_are_limited() {
     let email = unique_email("flood");
     let b = app.browser();
     for _ in 0..5 {
-        assert_eq!(b.call("accounts/forgot-password", &[("email", &email)]).await.status(), 200);
+        assert_eq!(
+            b.call("accounts/forgot-password", &[("email", &email)])
+                .await
+                .status(),
+            200
+        );
     }
-    assert_eq!(b.call("accounts/forgot-password", &[("email", &email)]).await.status(), 429);
+    assert_eq!(
+        b.call("accounts/forgot-password", &[("email", &email)])
+            .await
+            .status(),
+        429
+    );
 }
 
 /// Every admin server function, with plausible arguments.
 pub fn admin_calls(product_id: &str) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     vec![
         ("accounts/admin-gate", vec![]),
-        ("admin/products/search", vec![]),
+        ("admin/products/search", vec![("params[q]", String::new())]),
         ("admin/products/get", vec![("id", product_id.to_string())]),
         (
             "admin/products/save",
@@ -311,15 +384,59 @@ pub fn admin_calls(product_id: &str) -> Vec<(&'static str, Vec<(&'static str, St
                 ("form[status]", "active".into()),
             ],
         ),
-        ("admin/products/status", vec![("id", product_id.to_string()), ("status", "archived".into())]),
-        ("admin/products/delete", vec![("id", product_id.to_string()), ("confirm", "yes".into())]),
-        ("admin/products/stock", vec![("id", product_id.to_string()), ("delta", "100".into())]),
-        ("admin/products/remove-image", vec![("id", product_id.to_string()), ("image_id", "0123456789abcdef01234567".into())]),
-        ("admin/categories/create", vec![("name", "Hacked".into()), ("slug", "".into()), ("parent_id", "".into()), ("description", "".into())]),
-        ("admin/categories/update", vec![("id", "0123456789abcdef01234567".into()), ("name", "X".into()), ("slug", "".into()), ("parent_id", "".into()), ("description", "".into())]),
-        ("admin/categories/delete", vec![("id", "0123456789abcdef01234567".into())]),
+        (
+            "admin/products/status",
+            vec![
+                ("id", product_id.to_string()),
+                ("status", "archived".into()),
+            ],
+        ),
+        (
+            "admin/products/delete",
+            vec![("id", product_id.to_string()), ("confirm", "yes".into())],
+        ),
+        (
+            "admin/products/stock",
+            vec![("id", product_id.to_string()), ("delta", "100".into())],
+        ),
+        (
+            "admin/products/remove-image",
+            vec![
+                ("id", product_id.to_string()),
+                ("image_id", "0123456789abcdef01234567".into()),
+            ],
+        ),
+        (
+            "admin/categories/create",
+            vec![
+                ("name", "Hacked".into()),
+                ("slug", "".into()),
+                ("parent_id", "".into()),
+                ("description", "".into()),
+            ],
+        ),
+        (
+            "admin/categories/update",
+            vec![
+                ("id", "0123456789abcdef01234567".into()),
+                ("name", "X".into()),
+                ("slug", "".into()),
+                ("parent_id", "".into()),
+                ("description", "".into()),
+            ],
+        ),
+        (
+            "admin/categories/delete",
+            vec![("id", "0123456789abcdef01234567".into())],
+        ),
         ("admin/orders/list", vec![]),
-        ("admin/orders/status", vec![("id", "0123456789abcdef01234567".into()), ("status", "shipped".into())]),
+        (
+            "admin/orders/status",
+            vec![
+                ("id", "0123456789abcdef01234567".into()),
+                ("status", "shipped".into()),
+            ],
+        ),
     ]
 }
 
@@ -353,8 +470,20 @@ async fn guests_and_customers_cannot_use_admin_functions() {
         .unwrap()
         .unwrap();
     assert_eq!(before, after, "nothing changed");
-    let products = app.state.db.collection::<Document>("products").count_documents(doc! {}).await.unwrap();
-    let categories = app.state.db.collection::<Document>("categories").count_documents(doc! {}).await.unwrap();
+    let products = app
+        .state
+        .db
+        .collection::<Document>("products")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
+    let categories = app
+        .state
+        .db
+        .collection::<Document>("categories")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
     assert_eq!((products, categories), (1, 0));
 }
 
@@ -368,7 +497,10 @@ async fn admin_pages_send_non_admins_to_sign_in() {
     let (customer, _) = app.customer().await;
     let res = customer.get("/admin").await;
     assert_eq!(res.status(), 302);
-    assert!(res.headers()["location"].to_str().unwrap().contains("reason=admin"));
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("reason=admin"));
     let (admin, _) = app.admin().await;
     assert_eq!(admin.get("/admin").await.status(), 200);
 }
@@ -380,7 +512,10 @@ async fn malformed_bodies_and_operator_injection_get_4xx_and_change_nothing() {
     let b = app.browser();
     // NoSQL operators where strings are expected.
     let op = b
-        .call("accounts/login", &[("email[$gt]", ""), ("password[$ne]", "x")])
+        .call(
+            "accounts/login",
+            &[("email[$gt]", ""), ("password[$ne]", "x")],
+        )
         .await;
     assert_eq!(op.status(), 400, "{}", op.text().await.unwrap());
     let json_op = b
@@ -408,12 +543,26 @@ async fn malformed_bodies_and_operator_injection_get_4xx_and_change_nothing() {
     assert_eq!(missing.status(), 400);
     // Oversized.
     let big = "x".repeat(300 * 1024);
-    let huge = b.call("accounts/register", &[("name", &big), ("email", &email), ("password", "y")]).await;
+    let huge = b
+        .call(
+            "accounts/register",
+            &[("name", &big), ("email", &email), ("password", "y")],
+        )
+        .await;
     assert_eq!(huge.status(), 413);
     // Nothing was created; the one account still signs in.
-    let users = app.state.db.collection::<Document>("users").count_documents(doc! {}).await.unwrap();
+    let users = app
+        .state
+        .db
+        .collection::<Document>("users")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
     assert_eq!(users, 1);
-    assert_eq!(app.browser().login(&email, STRONG_PASSWORD).await.status(), 200);
+    assert_eq!(
+        app.browser().login(&email, STRONG_PASSWORD).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -441,15 +590,25 @@ async fn plain_form_errors_come_back_with_the_values_but_never_the_password() {
         .post_form(
             "/api/accounts/register",
             "/register",
-            &[("name", "Kim"), ("email", "not-an-email"), ("password", "secret-pass-9")],
+            &[
+                ("name", "Kim"),
+                ("email", "not-an-email"),
+                ("password", "secret-pass-9"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 302);
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.starts_with(&app.url("/register")) || location.starts_with("/register"), "{location}");
+    assert!(
+        location.starts_with(&app.url("/register")) || location.starts_with("/register"),
+        "{location}"
+    );
     let path = location.replace(&app.address, "");
     let page = b.get(&path).await.text().await.unwrap();
-    assert!(page.contains("Enter an e-mail address like name@example.com."), "field error shown");
+    assert!(
+        page.contains("Enter an e-mail address like name@example.com."),
+        "field error shown"
+    );
     assert!(page.contains("value=\"Kim\""), "name kept");
     assert!(page.contains("value=\"not-an-email\""), "e-mail kept");
     assert!(!page.contains("secret-pass-9"), "password never echoed");
@@ -467,9 +626,18 @@ async fn create_admin_command_makes_an_admin_without_a_password_argument() {
         .env("OXCART_ADMIN_PASSWORD", "purple elephant dancing quietly")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let b = app.browser();
-    assert_eq!(b.login(&email, "purple elephant dancing quietly").await.status(), 200);
+    assert_eq!(
+        b.login(&email, "purple elephant dancing quietly")
+            .await
+            .status(),
+        200
+    );
     assert_eq!(b.call("accounts/admin-gate", &[]).await.status(), 200);
 
     // Promoting an existing customer keeps their password.
@@ -480,7 +648,11 @@ async fn create_admin_command_makes_an_admin_without_a_password_argument() {
         .env("OXCART_DATABASE", &app.db_name)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let c = app.browser();
     assert_eq!(c.login(&customer, STRONG_PASSWORD).await.status(), 200);
     assert_eq!(c.call("accounts/admin-gate", &[]).await.status(), 200);

@@ -16,25 +16,42 @@ async fn guest_cart_merges_into_the_account_at_sign_in_and_nothing_is_lost() {
 
     // The account already has A×1 and C×2 from an earlier visit.
     let (user, email) = app.customer().await;
-    user.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")]).await;
-    user.call_ok::<Value>("cart/add", &[("product_id", &c), ("quantity", "2")]).await;
+    user.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+        .await;
+    user.call_ok::<Value>("cart/add", &[("product_id", &c), ("quantity", "2")])
+        .await;
 
     // As a guest, on another device: A×2 and B×1.
     let guest = app.browser();
-    guest.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "2")]).await;
-    guest.call_ok::<Value>("cart/add", &[("product_id", &b), ("quantity", "1")]).await;
+    guest
+        .call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "2")])
+        .await;
+    guest
+        .call_ok::<Value>("cart/add", &[("product_id", &b), ("quantity", "1")])
+        .await;
     assert_eq!(guest.summary().await.cart_items, 3);
 
     assert_eq!(guest.login(&email, STRONG_PASSWORD).await.status(), 200);
     let cart: CartView = guest.call_ok("cart/get", &[]).await;
-    let qty = |id: &str| cart.lines.iter().find(|l| l.product_id == id).map(|l| l.quantity);
+    let qty = |id: &str| {
+        cart.lines
+            .iter()
+            .find(|l| l.product_id == id)
+            .map(|l| l.quantity)
+    };
     assert_eq!(qty(&a), Some(3), "quantities add up");
     assert_eq!(qty(&b), Some(1), "guest-only line kept");
     assert_eq!(qty(&c), Some(2), "account-only line kept");
     assert_eq!(cart.item_count, 6);
     assert_eq!(guest.summary().await.cart_items, 6);
     // The guest cart is gone.
-    let carts = app.state.db.collection::<mongodb::bson::Document>("carts").count_documents(doc! {}).await.unwrap();
+    let carts = app
+        .state
+        .db
+        .collection::<mongodb::bson::Document>("carts")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
     assert_eq!(carts, 1);
 }
 
@@ -43,9 +60,12 @@ async fn merged_quantities_are_capped_at_stock() {
     let app = spawn_app().await;
     let a = make_product(&app, "Scarce Vase", 5000, 3).await;
     let (user, email) = app.customer().await;
-    user.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "2")]).await;
+    user.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "2")])
+        .await;
     let guest = app.browser();
-    guest.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "3")]).await;
+    guest
+        .call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "3")])
+        .await;
     guest.login(&email, STRONG_PASSWORD).await;
     let cart: CartView = guest.call_ok("cart/get", &[]).await;
     assert_eq!(cart.lines[0].quantity, 3);
@@ -56,8 +76,12 @@ async fn registering_keeps_the_guest_cart() {
     let app = spawn_app().await;
     let a = make_product(&app, "Welcome Tea", 800, 5).await;
     let guest = app.browser();
-    guest.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "2")]).await;
-    let res = guest.register("New Person", &unique_email("new"), STRONG_PASSWORD).await;
+    guest
+        .call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "2")])
+        .await;
+    let res = guest
+        .register("New Person", &unique_email("new"), STRONG_PASSWORD)
+        .await;
     assert_eq!(res.status(), 200);
     let cart: CartView = guest.call_ok("cart/get", &[]).await;
     assert_eq!(cart.lines.len(), 1);
@@ -69,18 +93,43 @@ async fn invalid_quantities_get_clear_field_errors_and_add_nothing() {
     let app = spawn_app().await;
     let a = make_product(&app, "Quantity Test", 500, 5).await;
     let b = app.browser();
-    for bad in ["0", "-1", "1000000000", "two", "1.5", "", "99999999999999999999999"] {
-        let res = b.call("cart/add", &[("product_id", &a), ("quantity", bad)]).await;
+    for bad in [
+        "0",
+        "-1",
+        "1000000000",
+        "two",
+        "1.5",
+        "99999999999999999999999",
+    ] {
+        let res = b
+            .call("cart/add", &[("product_id", &a), ("quantity", bad)])
+            .await;
         assert_eq!(res.status(), 422, "quantity {bad:?}");
         let body: Value = res.json().await.unwrap();
-        assert_eq!(body["Invalid"]["fields"][0]["field"], "quantity", "{bad:?}: {body}");
+        assert_eq!(
+            body["error"]["Invalid"]["fields"][0]["field"], "quantity",
+            "{bad:?}: {body}"
+        );
     }
-    let more_than_stock = b.call("cart/add", &[("product_id", &a), ("quantity", "6")]).await;
+    let more_than_stock = b
+        .call("cart/add", &[("product_id", &a), ("quantity", "6")])
+        .await;
     assert_eq!(more_than_stock.status(), 422);
-    assert!(more_than_stock.text().await.unwrap().contains("Only 5 left"));
-    let unknown = b.call("cart/add", &[("product_id", &ObjectId::new().to_hex()), ("quantity", "1")]).await;
+    assert!(more_than_stock
+        .text()
+        .await
+        .unwrap()
+        .contains("Only 5 left"));
+    let unknown = b
+        .call(
+            "cart/add",
+            &[("product_id", &ObjectId::new().to_hex()), ("quantity", "1")],
+        )
+        .await;
     assert_eq!(unknown.status(), 409);
-    let garbage_id = b.call("cart/add", &[("product_id", "$where"), ("quantity", "1")]).await;
+    let garbage_id = b
+        .call("cart/add", &[("product_id", "$where"), ("quantity", "1")])
+        .await;
     assert_eq!(garbage_id.status(), 404);
     let cart: CartView = b.call_ok("cart/get", &[]).await;
     assert!(cart.is_empty());
@@ -93,7 +142,15 @@ async fn prices_come_from_the_database_and_changes_are_flagged() {
     let b = app.browser();
     // Extra fields claiming a price are ignored.
     let res = b
-        .call("cart/add", &[("product_id", &a), ("quantity", "2"), ("price", "1"), ("unit_price", "1")])
+        .call(
+            "cart/add",
+            &[
+                ("product_id", &a),
+                ("quantity", "2"),
+                ("price", "1"),
+                ("unit_price", "1"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 200);
     let cart: CartView = b.call_ok("cart/get", &[]).await;
@@ -101,7 +158,10 @@ async fn prices_come_from_the_database_and_changes_are_flagged() {
     app.state
         .db
         .collection::<mongodb::bson::Document>("products")
-        .update_one(doc! { "_id": ObjectId::parse_str(&a).unwrap() }, doc! { "$set": { "price": 3500_i64 } })
+        .update_one(
+            doc! { "_id": ObjectId::parse_str(&a).unwrap() },
+            doc! { "$set": { "price": 3500_i64 } },
+        )
         .await
         .unwrap();
     let cart: CartView = b.call_ok("cart/get", &[]).await;
@@ -114,11 +174,18 @@ async fn prices_come_from_the_database_and_changes_are_flagged() {
     app.state
         .db
         .collection::<mongodb::bson::Document>("products")
-        .update_one(doc! { "_id": ObjectId::parse_str(&a).unwrap() }, doc! { "$set": { "stock": 0_i64 } })
+        .update_one(
+            doc! { "_id": ObjectId::parse_str(&a).unwrap() },
+            doc! { "$set": { "stock": 0_i64 } },
+        )
         .await
         .unwrap();
     let cart: CartView = b.call_ok("cart/get", &[]).await;
-    assert!(cart.lines[0].problem.as_deref().unwrap().contains("Sold out"));
+    assert!(cart.lines[0]
+        .problem
+        .as_deref()
+        .unwrap()
+        .contains("Sold out"));
     assert_eq!(cart.subtotal, 0);
 }
 
@@ -128,18 +195,44 @@ async fn update_remove_and_empty_the_cart() {
     let a = make_product(&app, "Cart Item One", 100, 50).await;
     let c = make_product(&app, "Cart Item Two", 200, 50).await;
     let b = app.browser();
-    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")]).await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &c), ("quantity", "1")]).await;
-    assert_eq!(b.call("cart/update", &[("product_id", &a), ("quantity", "4")]).await.status(), 200);
-    assert_eq!(b.call("cart/update", &[("product_id", &a), ("quantity", "-3")]).await.status(), 422);
-    assert_eq!(b.call("cart/update", &[("product_id", &a), ("quantity", "51")]).await.status(), 422);
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+        .await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &c), ("quantity", "1")])
+        .await;
+    assert_eq!(
+        b.call("cart/update", &[("product_id", &a), ("quantity", "4")])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        b.call("cart/update", &[("product_id", &a), ("quantity", "-3")])
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        b.call("cart/update", &[("product_id", &a), ("quantity", "51")])
+            .await
+            .status(),
+        422
+    );
     let cart: CartView = b.call_ok("cart/get", &[]).await;
     assert_eq!(cart.subtotal, 4 * 100 + 200);
-    assert_eq!(b.call("cart/update", &[("product_id", &c), ("quantity", "0")]).await.status(), 200);
+    assert_eq!(
+        b.call("cart/update", &[("product_id", &c), ("quantity", "0")])
+            .await
+            .status(),
+        200
+    );
     let cart: CartView = b.call_ok("cart/get", &[]).await;
     assert_eq!(cart.lines.len(), 1);
-    assert_eq!(b.call("cart/remove", &[("product_id", &a)]).await.status(), 200);
-    b.call_ok::<Value>("cart/add", &[("product_id", &c), ("quantity", "2")]).await;
+    assert_eq!(
+        b.call("cart/remove", &[("product_id", &a)]).await.status(),
+        200
+    );
+    b.call_ok::<Value>("cart/add", &[("product_id", &c), ("quantity", "2")])
+        .await;
     assert_eq!(b.call("cart/clear", &[]).await.status(), 200);
     let cart: CartView = b.call_ok("cart/get", &[]).await;
     assert!(cart.is_empty());
@@ -151,7 +244,11 @@ async fn adding_without_javascript_goes_to_the_cart_page() {
     let a = make_product(&app, "No Script Candle", 1500, 5).await;
     let b = app.browser();
     let res = b
-        .post_form("/api/cart/add", "/products", &[("product_id", &a), ("quantity", "1")])
+        .post_form(
+            "/api/cart/add",
+            "/products",
+            &[("product_id", &a), ("quantity", "1")],
+        )
         .await;
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "/cart?added=1");

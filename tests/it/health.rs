@@ -74,6 +74,9 @@ async fn database_down_at_start_serves_503_until_it_comes_up() {
 async fn responses_carry_a_request_id() {
     let app = spawn_app().await;
     let res = app.get("/healthz").await;
-    let id = res.headers().get("x-request-id").expect("x-request-id header");
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id header");
     assert!(!id.is_empty());
 }

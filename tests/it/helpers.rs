@@ -147,8 +147,14 @@ impl DatabaseServer {
             .expect("database server starts");
         self.child = Some(child);
         let start = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
-            assert!(start.elapsed() < Duration::from_secs(30), "database server did not start");
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "database server did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -238,7 +244,11 @@ impl Browser {
     }
 
     /// Like [`call`], expecting success, returning the JSON answer.
-    pub async fn call_ok<T: serde::de::DeserializeOwned>(&self, endpoint: &str, form: &[(&str, &str)]) -> T {
+    pub async fn call_ok<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> T {
         let res = self.call(endpoint, form).await;
         let status = res.status();
         let text = res.text().await.unwrap();
@@ -247,7 +257,12 @@ impl Browser {
     }
 
     /// Posts a form the way a browser without JavaScript does.
-    pub async fn post_form(&self, path: &str, referer: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post_form(
+        &self,
+        path: &str,
+        referer: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         self.client
             .post(self.url(path))
             .header("accept", "text/html,application/xhtml+xml")
@@ -260,12 +275,19 @@ impl Browser {
     }
 
     pub async fn register(&self, name: &str, email: &str, password: &str) -> reqwest::Response {
-        self.call("accounts/register", &[("name", name), ("email", email), ("password", password)])
-            .await
+        self.call(
+            "accounts/register",
+            &[("name", name), ("email", email), ("password", password)],
+        )
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.call("accounts/login", &[("email", email), ("password", password)]).await
+        self.call(
+            "accounts/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
     pub async fn summary(&self) -> oxcart::accounts::types::SessionSummary {
@@ -286,7 +308,11 @@ impl TestApp {
         let b = self.browser();
         let email = unique_email("shopper");
         let res = b.register("Sam Shopper", &email, STRONG_PASSWORD).await;
-        assert!(res.status().is_success(), "registration failed: {}", res.text().await.unwrap());
+        assert!(
+            res.status().is_success(),
+            "registration failed: {}",
+            res.text().await.unwrap()
+        );
         (b, email)
     }
 
@@ -300,7 +326,11 @@ impl TestApp {
         .expect("admin created");
         let b = self.browser();
         let res = b.login(&email, STRONG_PASSWORD).await;
-        assert!(res.status().is_success(), "admin login failed: {}", res.text().await.unwrap());
+        assert!(
+            res.status().is_success(),
+            "admin login failed: {}",
+            res.text().await.unwrap()
+        );
         (b, email)
     }
 }
@@ -308,7 +338,10 @@ impl TestApp {
 pub const STRONG_PASSWORD: &str = "correct horse battery staple";
 
 pub fn unique_email(prefix: &str) -> String {
-    format!("{prefix}.{}@example.com", &uuid::Uuid::new_v4().simple().to_string()[..12])
+    format!(
+        "{prefix}.{}@example.com",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
 }
 
 /// Reads mail from the test maildev (OXCART_TEST_MAILDEV_URL).
@@ -330,7 +363,7 @@ impl Inbox {
     pub async fn messages_to(&self, address: &str) -> Vec<serde_json::Value> {
         let all: Vec<serde_json::Value> = self
             .client
-            .get(format!("{}/email", self.base))
+            .get(format!("{}/api/email", self.base))
             .send()
             .await
             .unwrap()
@@ -378,7 +411,9 @@ impl Inbox {
 
 /// The first URL in a text that starts with `prefix`.
 pub fn link_in(text: &str, prefix: &str) -> String {
-    let start = text.find(prefix).unwrap_or_else(|| panic!("no link {prefix} in: {text}"));
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no link {prefix} in: {text}"));
     text[start..]
         .split(|c: char| c.is_whitespace())
         .next()
@@ -405,6 +440,9 @@ pub async fn spawn_app_with_stripe() -> (TestApp, String) {
         webhook_url: app.url("/stripe/webhook"),
         public_url: stripe_url.clone(),
     };
-    tokio::spawn(oxcart::devtools::stripe_local::serve(stripe_listener, config));
+    tokio::spawn(oxcart::devtools::stripe_local::serve(
+        stripe_listener,
+        config,
+    ));
     (app, stripe_url)
 }

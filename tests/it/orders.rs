@@ -52,7 +52,12 @@ pub async fn stock_of(app: &TestApp, id: &str) -> i64 {
 }
 
 async fn order_count(app: &TestApp) -> u64 {
-    app.state.db.collection::<Document>("orders").count_documents(doc! {}).await.unwrap()
+    app.state
+        .db
+        .collection::<Document>("orders")
+        .count_documents(doc! {})
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -60,9 +65,20 @@ async fn totals_are_computed_on_the_server_whatever_the_browser_sends() {
     let app = spawn_app().await;
     let a = make_product(&app, "Real Price Teapot", 2599, 10).await;
     let (b, email) = app.customer().await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "3")]).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "3")])
+        .await;
     let key = checkout_key(&b).await;
-    let res = place(&b, &key, &[("total", "1"), ("subtotal", "1"), ("price", "1"), ("lines[0][unit_price]", "1")]).await;
+    let res = place(
+        &b,
+        &key,
+        &[
+            ("total", "1"),
+            ("subtotal", "1"),
+            ("price", "1"),
+            ("lines[0][unit_price]", "1"),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let id: String = res.json().await.unwrap();
     let order: OrderView = b.call_ok("orders/get", &[("id", &id)]).await;
@@ -115,7 +131,8 @@ async fn concurrent_checkouts_never_sell_more_than_stock() {
     let product = make_product(&app, "Limited Edition Print", 4500, 50).await;
     let buyers = many_customers(&app, 200).await;
     for b in &buyers {
-        b.call_ok::<Value>("cart/add", &[("product_id", &product), ("quantity", "1")]).await;
+        b.call_ok::<Value>("cart/add", &[("product_id", &product), ("quantity", "1")])
+            .await;
     }
     let mut keys = Vec::new();
     for b in &buyers {
@@ -133,7 +150,12 @@ async fn concurrent_checkouts_never_sell_more_than_stock() {
         .filter(|(s, body)| *s == 409 && body.contains("sold out"))
         .count();
     assert_eq!(ok, 50, "exactly the stock was sold");
-    assert_eq!(sold_out, 150, "everyone else was told it is sold out: {:?}", results.iter().find(|(s, _)| *s != 200 && *s != 409));
+    assert_eq!(
+        sold_out,
+        150,
+        "everyone else was told it is sold out: {:?}",
+        results.iter().find(|(s, _)| *s != 200 && *s != 409)
+    );
     assert_eq!(stock_of(&app, &product).await, 0);
     assert_eq!(order_count(&app).await, 50);
 }
@@ -144,13 +166,18 @@ async fn an_order_with_one_short_line_reserves_nothing() {
     let plenty = make_product(&app, "Plentiful Spoon", 300, 10).await;
     let scarce = make_product(&app, "Scarce Ladle", 900, 3).await;
     let (b, _) = app.customer().await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &plenty), ("quantity", "2")]).await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &scarce), ("quantity", "3")]).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &plenty), ("quantity", "2")])
+        .await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &scarce), ("quantity", "3")])
+        .await;
     // Someone else buys two ladles meanwhile.
     app.state
         .db
         .collection::<Document>("products")
-        .update_one(doc! { "_id": ObjectId::parse_str(&scarce).unwrap() }, doc! { "$set": { "stock": 1_i64 } })
+        .update_one(
+            doc! { "_id": ObjectId::parse_str(&scarce).unwrap() },
+            doc! { "$set": { "stock": 1_i64 } },
+        )
         .await
         .unwrap();
     let key = checkout_key(&b).await;
@@ -179,7 +206,8 @@ async fn the_same_checkout_twice_makes_one_order() {
     let app = spawn_app().await;
     let a = make_product(&app, "Double Click Clock", 1500, 10).await;
     let (b, _) = app.customer().await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")]).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+        .await;
     let key = checkout_key(&b).await;
     // Two at once (double click) and one later (retry / second tab).
     let (r1, r2) = tokio::join!(place(&b, &key, &[]), place(&b, &key, &[]));
@@ -199,7 +227,8 @@ async fn invalid_addresses_get_field_errors() {
     let app = spawn_app().await;
     let a = make_product(&app, "Address Test", 100, 10).await;
     let (b, _) = app.customer().await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")]).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+        .await;
     let key = checkout_key(&b).await;
     let long_name = "n".repeat(500);
     let cases: Vec<(&str, &str, &str)> = vec![
@@ -211,13 +240,20 @@ async fn invalid_addresses_get_field_errors() {
         ("address[name]", &long_name, "name"),
     ];
     for (key_name, value, field) in cases {
-        let mut form: Vec<(&str, &str)> = ADDRESS.iter().filter(|(k, _)| *k != key_name).copied().collect();
+        let mut form: Vec<(&str, &str)> = ADDRESS
+            .iter()
+            .filter(|(k, _)| *k != key_name)
+            .copied()
+            .collect();
         form.push((key_name, value));
         form.push(("checkout_key", &key));
         let res = b.call("checkout/place-order", &form).await;
         assert_eq!(res.status(), 422, "{key_name}={value}");
         let body: Value = res.json().await.unwrap();
-        assert_eq!(body["Invalid"]["fields"][0]["field"], field, "{body}");
+        assert_eq!(
+            body["error"]["Invalid"]["fields"][0]["field"], field,
+            "{body}"
+        );
     }
     assert_eq!(order_count(&app).await, 0);
 }
@@ -227,17 +263,52 @@ async fn another_customers_order_is_not_found() {
     let app = spawn_app().await;
     let a = make_product(&app, "Private Order Item", 100, 10).await;
     let (owner, _) = app.customer().await;
-    owner.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")]).await;
+    owner
+        .call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+        .await;
     let id = place_ok(&owner).await;
     let (stranger, _) = app.customer().await;
-    assert_eq!(stranger.call("orders/get", &[("id", &id)]).await.status(), 404);
-    assert_eq!(stranger.call("orders/cancel", &[("id", &id)]).await.status(), 404);
-    assert_eq!(stranger.call("payments/pay", &[("order_id", &id)]).await.status(), 404);
-    assert_eq!(stranger.get(&format!("/account/orders/{id}")).await.status(), 404);
+    assert_eq!(
+        stranger.call("orders/get", &[("id", &id)]).await.status(),
+        404
+    );
+    assert_eq!(
+        stranger
+            .call("orders/cancel", &[("id", &id)])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        stranger
+            .call("payments/pay", &[("order_id", &id)])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        stranger
+            .get(&format!("/account/orders/{id}"))
+            .await
+            .status(),
+        404
+    );
     // Same answer as for an id that does not exist at all.
-    assert_eq!(stranger.call("orders/get", &[("id", &ObjectId::new().to_hex())]).await.status(), 404);
+    assert_eq!(
+        stranger
+            .call("orders/get", &[("id", &ObjectId::new().to_hex())])
+            .await
+            .status(),
+        404
+    );
     // A guest is asked to sign in.
-    assert_eq!(app.browser().call("orders/get", &[("id", &id)]).await.status(), 401);
+    assert_eq!(
+        app.browser()
+            .call("orders/get", &[("id", &id)])
+            .await
+            .status(),
+        401
+    );
     // The admin sees it.
     let (admin, _) = app.admin().await;
     assert_eq!(admin.call("orders/get", &[("id", &id)]).await.status(), 200);
@@ -248,11 +319,14 @@ async fn order_lifecycle_allows_only_valid_moves_and_records_them() {
     let app = spawn_app().await;
     let a = make_product(&app, "Lifecycle Lamp", 1000, 10).await;
     let (b, _) = app.customer().await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "2")]).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "2")])
+        .await;
     let id = place_ok(&b).await;
     let (admin, _) = app.admin().await;
     // Unpaid orders cannot ship.
-    let res = admin.call("admin/orders/status", &[("id", &id), ("status", "shipped")]).await;
+    let res = admin
+        .call("admin/orders/status", &[("id", &id), ("status", "shipped")])
+        .await;
     assert_eq!(res.status(), 409);
     // Pretend the payment arrived.
     oxcart::orders::store::transition(
@@ -267,21 +341,70 @@ async fn order_lifecycle_allows_only_valid_moves_and_records_them() {
     .await
     .unwrap()
     .unwrap();
-    assert_eq!(admin.call("admin/orders/status", &[("id", &id), ("status", "shipped")]).await.status(), 200);
-    assert_eq!(admin.call("admin/orders/status", &[("id", &id), ("status", "paid")]).await.status(), 409);
-    assert_eq!(admin.call("admin/orders/status", &[("id", &id), ("status", "cancelled")]).await.status(), 409);
-    assert_eq!(admin.call("admin/orders/status", &[("id", &id), ("status", "delivered")]).await.status(), 200);
-    assert_eq!(admin.call("admin/orders/status", &[("id", &id), ("status", "nonsense")]).await.status(), 400);
+    assert_eq!(
+        admin
+            .call("admin/orders/status", &[("id", &id), ("status", "shipped")])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        admin
+            .call("admin/orders/status", &[("id", &id), ("status", "paid")])
+            .await
+            .status(),
+        409
+    );
+    assert_eq!(
+        admin
+            .call(
+                "admin/orders/status",
+                &[("id", &id), ("status", "cancelled")]
+            )
+            .await
+            .status(),
+        409
+    );
+    assert_eq!(
+        admin
+            .call(
+                "admin/orders/status",
+                &[("id", &id), ("status", "delivered")]
+            )
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        admin
+            .call(
+                "admin/orders/status",
+                &[("id", &id), ("status", "nonsense")]
+            )
+            .await
+            .status(),
+        400
+    );
     let order: OrderView = b.call_ok("orders/get", &[("id", &id)]).await;
     assert_eq!(order.status, OrderStatus::Delivered);
     let statuses: Vec<OrderStatus> = order.history.iter().map(|h| h.status).collect();
     assert_eq!(
         statuses,
-        vec![OrderStatus::AwaitingPayment, OrderStatus::Paid, OrderStatus::Shipped, OrderStatus::Delivered]
+        vec![
+            OrderStatus::AwaitingPayment,
+            OrderStatus::Paid,
+            OrderStatus::Shipped,
+            OrderStatus::Delivered
+        ]
     );
     assert_eq!(order.history[2].actor, "the shop");
     // The shopper's page shows the new status.
-    let page = b.get(&format!("/account/orders/{id}")).await.text().await.unwrap();
+    let page = b
+        .get(&format!("/account/orders/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Delivered"));
 }
 
@@ -290,7 +413,8 @@ async fn cancelling_an_unpaid_order_gives_the_stock_back() {
     let app = spawn_app().await;
     let a = make_product(&app, "Returnable Rug", 8000, 4).await;
     let (b, _) = app.customer().await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "3")]).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "3")])
+        .await;
     let id = place_ok(&b).await;
     assert_eq!(stock_of(&app, &a).await, 1);
     assert_eq!(b.call("orders/cancel", &[("id", &id)]).await.status(), 200);
@@ -307,14 +431,18 @@ async fn unpaid_orders_expire_and_release_their_stock() {
     let app = spawn_app().await;
     let a = make_product(&app, "Expiring Hat", 2000, 5).await;
     let (b, _) = app.customer().await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "2")]).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "2")])
+        .await;
     let id = place_ok(&b).await;
     assert_eq!(stock_of(&app, &a).await, 3);
     let past = DateTime::from_millis(DateTime::now().timestamp_millis() - 1000);
     app.state
         .db
         .collection::<Document>("orders")
-        .update_one(doc! { "_id": ObjectId::parse_str(&id).unwrap() }, doc! { "$set": { "reserved_until": past } })
+        .update_one(
+            doc! { "_id": ObjectId::parse_str(&id).unwrap() },
+            doc! { "$set": { "reserved_until": past } },
+        )
         .await
         .unwrap();
     oxcart::orders::service::sweep(&app.state).await.unwrap();
@@ -331,7 +459,8 @@ async fn order_numbers_are_unique_and_increasing() {
     let (b, _) = app.customer().await;
     let mut numbers = Vec::new();
     for _ in 0..3 {
-        b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")]).await;
+        b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+            .await;
         let id = place_ok(&b).await;
         let o: OrderView = b.call_ok("orders/get", &[("id", &id)]).await;
         numbers.push(o.number);
@@ -341,7 +470,9 @@ async fn order_numbers_are_unique_and_increasing() {
     let found: OrderPage = admin.call_ok("admin/orders/list", &[("q", "2")]).await;
     assert_eq!(found.orders.len(), 1);
     assert_eq!(found.orders[0].number, "OX-000002");
-    let by_status: OrderPage = admin.call_ok("admin/orders/list", &[("status", "paid")]).await;
+    let by_status: OrderPage = admin
+        .call_ok("admin/orders/list", &[("status", "paid")])
+        .await;
     assert_eq!(by_status.total, 0);
 }
 
@@ -353,7 +484,13 @@ async fn guests_are_sent_to_sign_in_before_checkout() {
     assert_eq!(res.headers()["location"], "/login?next=%2Fcheckout");
     let mut form = ADDRESS.to_vec();
     form.push(("checkout_key", "anything:1"));
-    assert_eq!(app.browser().call("checkout/place-order", &form).await.status(), 401);
+    assert_eq!(
+        app.browser()
+            .call("checkout/place-order", &form)
+            .await
+            .status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -361,11 +498,18 @@ async fn deleting_a_product_never_breaks_its_orders() {
     let app = spawn_app().await;
     let a = make_product(&app, "Ephemeral Widget", 1234, 5).await;
     let (b, _) = app.customer().await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")]).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+        .await;
     let id = place_ok(&b).await;
     b.call_ok::<Value>("orders/cancel", &[("id", &id)]).await;
     let (admin, _) = app.admin().await;
-    assert_eq!(admin.call("admin/products/delete", &[("id", &a), ("confirm", "yes")]).await.status(), 200);
+    assert_eq!(
+        admin
+            .call("admin/products/delete", &[("id", &a), ("confirm", "yes")])
+            .await
+            .status(),
+        200
+    );
     let order: OrderView = b.call_ok("orders/get", &[("id", &id)]).await;
     assert_eq!(order.lines[0].name, "Ephemeral Widget");
     assert_eq!(order.lines[0].unit_price, 1234);

@@ -20,7 +20,10 @@ async fn home_page_is_rendered_on_the_server() {
     assert!(html.contains("<html lang=\"en\""), "lang attribute");
     assert!(html.contains("<title>"), "a title");
     assert!(html.contains("name=\"description\""), "a meta description");
-    assert!(html.contains("action=\"/products\""), "search form posts to /products");
+    assert!(
+        html.contains("action=\"/products\""),
+        "search form posts to /products"
+    );
     assert!(html.contains("/pkg/oxcart.js"), "hydration script");
 }
 
@@ -43,11 +46,23 @@ async fn pages_carry_security_headers() {
     assert_eq!(h.get("x-frame-options").unwrap(), "DENY");
     assert!(h.get("referrer-policy").is_some());
     let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
-    assert!(csp.contains("script-src 'self' 'nonce-"), "nonce-based CSP: {csp}");
+    assert!(
+        csp.contains("script-src 'self' 'nonce-"),
+        "nonce-based CSP: {csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"));
     let html = res.text().await.unwrap();
-    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
-    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "inline script carries the nonce");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "inline script carries the nonce"
+    );
 }
 
 #[tokio::test]
@@ -110,7 +125,10 @@ fn config_file_errors_name_the_file() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("smtp_port") && err.contains("bad.toml"), "{err}");
+    assert!(
+        err.contains("smtp_port") && err.contains("bad.toml"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -135,5 +153,8 @@ fn help_explains_each_command() {
     let out = oxcart_bin().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("serve") && text.contains("check-config"), "{text}");
+    assert!(
+        text.contains("serve") && text.contains("check-config"),
+        "{text}"
+    );
 }

@@ -10,14 +10,28 @@ use oxcart::orders::types::{OrderStatus, OrderView};
 use serde_json::{json, Value};
 
 use crate::catalog::make_product;
-use crate::helpers::{eventually, spawn_app_with_stripe, Browser, Inbox, TestApp, STRIPE_KEY, WEBHOOK_SECRET};
+use crate::helpers::{
+    eventually, spawn_app_with_stripe, Browser, Inbox, TestApp, STRIPE_KEY, WEBHOOK_SECRET,
+};
 use crate::orders::{place_ok, stock_of};
 
 /// A customer with a placed order of `qty` × a new product; returns the order id and product id.
-async fn order_for(app: &TestApp, price: i64, stock: i64, qty: &str) -> (Browser, String, String, String) {
-    let product = make_product(app, &format!("Paid Thing {}", &ObjectId::new().to_hex()[18..]), price, stock).await;
+async fn order_for(
+    app: &TestApp,
+    price: i64,
+    stock: i64,
+    qty: &str,
+) -> (Browser, String, String, String) {
+    let product = make_product(
+        app,
+        &format!("Paid Thing {}", &ObjectId::new().to_hex()[18..]),
+        price,
+        stock,
+    )
+    .await;
     let (b, email) = app.customer().await;
-    b.call_ok::<Value>("cart/add", &[("product_id", &product), ("quantity", qty)]).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &product), ("quantity", qty)])
+        .await;
     let order = place_ok(&b).await;
     (b, order, product, email)
 }
@@ -50,7 +64,13 @@ async fn submit_card(url: &str, card: &str) -> reqwest::Response {
         .build()
         .unwrap()
         .post(url)
-        .form(&[("card_number", card), ("expiry", "12 / 34"), ("cvc", "123"), ("name", "Robin Reed"), ("email", "")])
+        .form(&[
+            ("card_number", card),
+            ("expiry", "12 / 34"),
+            ("cvc", "123"),
+            ("name", "Robin Reed"),
+            ("email", ""),
+        ])
         .send()
         .await
         .unwrap()
@@ -89,18 +109,40 @@ async fn paying_with_the_test_card_marks_the_order_paid_and_mails_once() {
     let res = submit_card(&url, "4242 4242 4242 4242").await;
     assert_eq!(res.status(), 303);
     let success = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(success.starts_with(&app.url(&format!("/checkout/success?order={order}&session_id=cs_test_"))), "{success}");
+    assert!(
+        success.starts_with(&app.url(&format!(
+            "/checkout/success?order={order}&session_id=cs_test_"
+        ))),
+        "{success}"
+    );
 
     assert_eq!(status_of(&b, &order).await, OrderStatus::Paid);
-    let html = b.get(&success.replace(&app.address, "")).await.text().await.unwrap();
-    assert!(html.contains("Your payment was received"), "success page shows paid");
+    let html = b
+        .get(&success.replace(&app.address, ""))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Your payment was received"),
+        "success page shows paid"
+    );
     let mail = inbox.wait_for(&email, "is confirmed", 1).await;
     let text = mail["text"].as_str().unwrap();
-    assert!(text.contains("OX-") && text.contains("$50.00") && text.contains("12 Orchard Lane"), "{text}");
+    assert!(
+        text.contains("OX-") && text.contains("$50.00") && text.contains("12 Orchard Lane"),
+        "{text}"
+    );
     // Units are sold: stock stays reduced, no reservation left behind.
     assert_eq!(stock_of(&app, &product).await, 3);
-    let p = app.state.db.collection::<Document>("products")
-        .find_one(doc! { "_id": ObjectId::parse_str(&product).unwrap() }).await.unwrap().unwrap();
+    let p = app
+        .state
+        .db
+        .collection::<Document>("products")
+        .find_one(doc! { "_id": ObjectId::parse_str(&product).unwrap() })
+        .await
+        .unwrap()
+        .unwrap();
     assert!(p.get_array("reservations").unwrap().is_empty());
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(inbox.count(&email, "is confirmed").await, 1);
@@ -113,9 +155,18 @@ async fn a_declined_card_leaves_the_order_unpaid_and_retryable() {
     let url = pay(&b, &order).await;
     let declined = submit_card(&url, "4000 0000 0000 0002").await;
     assert_eq!(declined.status(), 402);
-    assert!(declined.text().await.unwrap().contains("Your card was declined."));
+    assert!(declined
+        .text()
+        .await
+        .unwrap()
+        .contains("Your card was declined."));
     assert_eq!(status_of(&b, &order).await, OrderStatus::AwaitingPayment);
-    let cancelled_return = b.get(&format!("/account/orders/{order}?payment=cancelled")).await.text().await.unwrap();
+    let cancelled_return = b
+        .get(&format!("/account/orders/{order}?payment=cancelled"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(cancelled_return.contains("Pay now"));
     // Retry works.
     let again = pay(&b, &order).await;
@@ -149,7 +200,10 @@ fn stripe_shared_version() -> String {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 async fn deliver(app: &TestApp, body: &str, signature: &str) -> reqwest::Response {
@@ -169,19 +223,44 @@ async fn forged_stale_or_unknown_webhooks_are_refused_and_change_nothing() {
     let (b, order, _, _) = order_for(&app, 1500, 5, "1").await;
     let body = completed_event(&stripe, &b, &order).await;
 
-    let forged = deliver(&app, &body, &signature_header("whsec_wrong_secret", now(), &body)).await;
+    let forged = deliver(
+        &app,
+        &body,
+        &signature_header("whsec_wrong_secret", now(), &body),
+    )
+    .await;
     assert_eq!(forged.status(), 400);
-    let tampered = deliver(&app, &body.replace("1500", "1"), &signature_header(WEBHOOK_SECRET, now(), &body)).await;
+    let tampered = deliver(
+        &app,
+        &body.replace("1500", "1"),
+        &signature_header(WEBHOOK_SECRET, now(), &body),
+    )
+    .await;
     assert_eq!(tampered.status(), 400);
-    let stale = deliver(&app, &body, &signature_header(WEBHOOK_SECRET, now() - 3600, &body)).await;
+    let stale = deliver(
+        &app,
+        &body,
+        &signature_header(WEBHOOK_SECRET, now() - 3600, &body),
+    )
+    .await;
     assert_eq!(stale.status(), 400);
     assert!(stale.text().await.unwrap().contains("too old"));
-    let missing = reqwest::Client::new().post(app.url("/stripe/webhook")).body(body.clone()).send().await.unwrap();
+    let missing = reqwest::Client::new()
+        .post(app.url("/stripe/webhook"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 400);
     assert_eq!(status_of(&b, &order).await, OrderStatus::AwaitingPayment);
 
     let unknown = body.replace(&order, &ObjectId::new().to_hex());
-    let res = deliver(&app, &unknown, &signature_header(WEBHOOK_SECRET, now(), &unknown)).await;
+    let res = deliver(
+        &app,
+        &unknown,
+        &signature_header(WEBHOOK_SECRET, now(), &unknown),
+    )
+    .await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("unknown order"));
     assert_eq!(status_of(&b, &order).await, OrderStatus::AwaitingPayment);
@@ -196,13 +275,21 @@ async fn the_same_event_ten_times_pays_once_and_mails_once() {
     let sends = (0..10).map(|_| {
         let body = body.clone();
         let app = &app;
-        async move { deliver(app, &body, &signature_header(WEBHOOK_SECRET, now(), &body)).await.status() }
+        async move {
+            deliver(app, &body, &signature_header(WEBHOOK_SECRET, now(), &body))
+                .await
+                .status()
+        }
     });
     let statuses = futures::future::join_all(sends).await;
     assert!(statuses.iter().all(|s| s.is_success()), "{statuses:?}");
     let o: OrderView = b.call_ok("orders/get", &[("id", &order)]).await;
     assert_eq!(o.status, OrderStatus::Paid);
-    let paid_entries = o.history.iter().filter(|h| h.status == OrderStatus::Paid).count();
+    let paid_entries = o
+        .history
+        .iter()
+        .filter(|h| h.status == OrderStatus::Paid)
+        .count();
     assert_eq!(paid_entries, 1);
     inbox.wait_for(&email, "is confirmed", 1).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -223,11 +310,19 @@ async fn an_expired_session_cancels_the_order_and_gives_the_stock_back() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let cancelled = eventually(Duration::from_secs(5), || async { status_of(&b, &order).await == OrderStatus::Cancelled }).await;
+    let cancelled = eventually(Duration::from_secs(5), || async {
+        status_of(&b, &order).await == OrderStatus::Cancelled
+    })
+    .await;
     assert!(cancelled);
     assert_eq!(stock_of(&app, &product).await, 6);
     // An out-of-order "completed" for a session that expired does not resurrect stock twice.
-    assert_eq!(b.call("payments/pay", &[("order_id", &order)]).await.status(), 409);
+    assert_eq!(
+        b.call("payments/pay", &[("order_id", &order)])
+            .await
+            .status(),
+        409
+    );
 }
 
 #[tokio::test]
@@ -235,10 +330,18 @@ async fn the_reservation_sweeper_expires_the_payment_page_too() {
     let (app, stripe) = spawn_app_with_stripe().await;
     let (b, order, product, _) = order_for(&app, 700, 6, "1").await;
     let url = pay(&b, &order).await;
-    let past = mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() - 1000);
-    app.state.db.collection::<Document>("orders")
-        .update_one(doc! { "_id": ObjectId::parse_str(&order).unwrap() }, doc! { "$set": { "reserved_until": past } })
-        .await.unwrap();
+    let past = mongodb::bson::DateTime::from_millis(
+        mongodb::bson::DateTime::now().timestamp_millis() - 1000,
+    );
+    app.state
+        .db
+        .collection::<Document>("orders")
+        .update_one(
+            doc! { "_id": ObjectId::parse_str(&order).unwrap() },
+            doc! { "$set": { "reserved_until": past } },
+        )
+        .await
+        .unwrap();
     oxcart::orders::service::sweep(&app.state).await.unwrap();
     assert_eq!(status_of(&b, &order).await, OrderStatus::Cancelled);
     assert_eq!(stock_of(&app, &product).await, 6);
@@ -255,7 +358,12 @@ async fn cancelling_a_paid_order_refunds_it() {
     assert_eq!(status_of(&b, &order).await, OrderStatus::Paid);
     assert_eq!(stock_of(&app, &product).await, 3);
     let (admin, _) = app.admin().await;
-    let res = admin.call("admin/orders/status", &[("id", &order), ("status", "cancelled")]).await;
+    let res = admin
+        .call(
+            "admin/orders/status",
+            &[("id", &order), ("status", "cancelled")],
+        )
+        .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let o: OrderView = b.call_ok("orders/get", &[("id", &order)]).await;
     assert_eq!(o.status, OrderStatus::Cancelled);

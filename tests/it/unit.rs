@@ -54,17 +54,21 @@ mod config {
         let dir = std::env::temp_dir().join(format!("oxcart-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("oxcart.toml");
-        std::fs::write(&path, "database = \"fromfile\"\nshop_name = \"File Shop\"\n").unwrap();
-        let s = Settings::from_sources(Some(&path), &env(&[("OXCART_DATABASE", "fromenv")]))
-            .unwrap();
+        std::fs::write(
+            &path,
+            "database = \"fromfile\"\nshop_name = \"File Shop\"\n",
+        )
+        .unwrap();
+        let s =
+            Settings::from_sources(Some(&path), &env(&[("OXCART_DATABASE", "fromenv")])).unwrap();
         assert_eq!(s.database, "fromenv");
         assert_eq!(s.shop_name, "File Shop");
     }
 
     #[test]
     fn bad_setting_is_named_with_its_origin() {
-        let e = Settings::from_sources(None, &env(&[("OXCART_SITE_ADDR", "nonsense")]))
-            .unwrap_err();
+        let e =
+            Settings::from_sources(None, &env(&[("OXCART_SITE_ADDR", "nonsense")])).unwrap_err();
         assert_eq!(e.setting, "site_addr");
         assert_eq!(e.origin, Origin::Env("OXCART_SITE_ADDR".into()));
         assert!(e.to_string().contains("OXCART_SITE_ADDR"));
@@ -161,11 +165,17 @@ mod security {
     #[test]
     fn same_origin_post_is_allowed() {
         assert!(is_same_origin(
-            &headers(&[("origin", "https://shop.example.com"), ("host", "shop.example.com")]),
+            &headers(&[
+                ("origin", "https://shop.example.com"),
+                ("host", "shop.example.com")
+            ]),
             PUBLIC
         ));
         assert!(is_same_origin(
-            &headers(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")]),
+            &headers(&[
+                ("origin", "http://localhost:3000"),
+                ("host", "localhost:3000")
+            ]),
             PUBLIC
         ));
     }
@@ -173,7 +183,10 @@ mod security {
     #[test]
     fn foreign_origin_is_refused() {
         assert!(!is_same_origin(
-            &headers(&[("origin", "https://evil.example"), ("host", "shop.example.com")]),
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "shop.example.com")
+            ]),
             PUBLIC
         ));
         assert!(!is_same_origin(
@@ -188,14 +201,20 @@ mod security {
             PUBLIC
         ));
         assert!(!is_same_origin(
-            &headers(&[("sec-fetch-site", "cross-site"), ("host", "shop.example.com")]),
+            &headers(&[
+                ("sec-fetch-site", "cross-site"),
+                ("host", "shop.example.com")
+            ]),
             PUBLIC
         ));
     }
 
     #[test]
     fn clients_without_browser_headers_are_allowed() {
-        assert!(is_same_origin(&headers(&[("host", "shop.example.com")]), PUBLIC));
+        assert!(is_same_origin(
+            &headers(&[("host", "shop.example.com")]),
+            PUBLIC
+        ));
     }
 }
 
@@ -211,4 +230,3 @@ mod db {
         assert_eq!(backoff(100), Duration::from_secs(10));
     }
 }
-

@@ -1,0 +1,102 @@
+import { test, expect } from "@playwright/test";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, expectNoConsoleErrors, signIn, waitForHydration, watchConsole } from "./helpers";
+
+function prices(texts: string[]): number[] {
+  return texts.map((t) => Number(t.replace(/[^0-9.]/g, "")));
+}
+
+test("a shopper searches, filters by category and price, sorts, pages and opens a product", async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto("/");
+  await waitForHydration(page);
+  await page.getByLabel("Search products").fill("lamp");
+  await page.getByLabel("Search products").press("Enter");
+  await expect(page).toHaveURL(/\/products\?q=lamp/);
+  await expect(page.getByRole("heading", { name: "Results for “lamp”" })).toBeVisible();
+
+  // Category facet.
+  await page.getByRole("navigation", { name: "Categories" }).getByRole("link", { name: "Lighting" }).click();
+  await expect(page).toHaveURL(/category=lighting/);
+  await expect(page.getByRole("status").first()).toContainText("Showing 1–");
+
+  // Price range and sort.
+  await page.getByLabel("From", { exact: true }).fill("20");
+  await page.getByLabel("To", { exact: true }).fill("400");
+  await page.getByLabel("Sort by").selectOption("price_asc");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/min_price=20.*max_price=400.*sort=price_asc/);
+  const shown = prices(await page.locator(".product-card .price").allTextContents());
+  expect(shown.length).toBeGreaterThan(0);
+  expect(shown).toEqual([...shown].sort((a, b) => a - b));
+  expect(Math.min(...shown)).toBeGreaterThanOrEqual(20);
+  expect(Math.max(...shown)).toBeLessThanOrEqual(400);
+
+  // Pages, through the whole catalog.
+  await page.goto("/products?sort=newest");
+  await expect(page.getByRole("navigation", { name: "Pages" })).toBeVisible();
+  const firstOnPage1 = await page.locator(".product-card h3").first().textContent();
+  await page.getByRole("link", { name: "Next →" }).click();
+  await expect(page).toHaveURL(/page=2/);
+  await expect(page.getByRole("link", { name: "Page 2" })).toHaveAttribute("aria-current", "page");
+  expect(await page.locator(".product-card h3").first().textContent()).not.toEqual(firstOnPage1);
+  // Back button returns to page 1 with the same results.
+  await page.goBack();
+  await expect(page.locator(".product-card h3").first()).toHaveText(firstOnPage1!);
+
+  // Open a product.
+  const name = (await page.locator(".product-card h3 a").first().textContent())!;
+  await page.locator(".product-card h3 a").first().click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+  await expect(page.locator("meta[property='og:title']")).toHaveAttribute("content", name);
+  await expectNoConsoleErrors(errors);
+});
+
+test("an empty search explains what to try", async ({ page }) => {
+  await page.goto("/products?q=zzqqxxnothing");
+  await expect(page.getByText("No products match your search.")).toBeVisible();
+  await expect(page.getByRole("link", { name: "See all products" })).toBeVisible();
+});
+
+// A 1×1 PNG.
+const PNG = Buffer.from(
+  "89504e470d0a1a0a0000000d4948445200000001000000010806000000" +
+    "1f15c4890000000d49444154789c6360000000020001e221bc330000000049454e44ae426082",
+  "hex",
+);
+
+test("an admin creates a product with a picture and finds it in the shop", async ({ page }) => {
+  const errors = watchConsole(page);
+  const name = `Playwright Teapot ${Date.now()}`;
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto("/admin/products/new");
+  await waitForHydration(page);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Description").fill("A teapot made for end-to-end tests.");
+  await page.getByLabel("Price").fill("-3");
+  await page.getByLabel("Stock").fill("7");
+  await page.getByLabel("Category").selectOption({ label: "Kitchen" });
+  await page.getByRole("button", { name: "Save product" }).click();
+  await expect(page.getByText("The price cannot be negative.").first()).toBeVisible();
+  await expect(page.getByLabel("Name")).toHaveValue(name);
+  await page.getByLabel("Price").fill("34.50");
+  await page.getByRole("button", { name: "Save product" }).click();
+  await expect(page.getByText("The product was created.")).toBeVisible();
+
+  await page.getByLabel("Picture (PNG, JPEG, GIF or WebP, up to 5 MB)").setInputFiles({
+    name: "teapot.png",
+    mimeType: "image/png",
+    buffer: PNG,
+  });
+  await page.getByLabel("Describe the picture").fill("A white teapot");
+  await page.getByRole("button", { name: "Upload picture" }).click();
+  await expect(page.getByText("The picture was added.")).toBeVisible();
+
+  await page.goto(`/products?q=${encodeURIComponent(name)}`);
+  const card = page.locator(".product-card").first();
+  await expect(card.getByRole("heading")).toHaveText(name);
+  await expect(card.locator("img")).toHaveAttribute("src", /\/images\/[0-9a-f]{24}/);
+  await expect(card.locator(".price")).toHaveText("$34.50");
+  await card.getByRole("link", { name }).click();
+  await expect(page.getByRole("img", { name: "A white teapot" })).toBeVisible();
+  await expectNoConsoleErrors(errors);
+});
