@@ -300,7 +300,7 @@ const FEATURES: &[&str] = &[
 
 /// Product number `i` of the catalog (independent of N, so larger catalogs extend smaller ones).
 fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: &str, now_ms: i64) -> Product {
-    let mut rng = Rng(0x0A5C_A27 ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let mut rng = Rng(0x00A5_CA27 ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D));
     let (cat_id, spec) = &cats[(i as usize) % cats.len()];
     let adjective = rng.pick(ADJECTIVES);
     let material = rng.pick(spec.materials);

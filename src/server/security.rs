@@ -151,10 +151,10 @@ pub fn is_same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
             .map(|u| matches(&u.origin().ascii_serialization()))
             .unwrap_or(false);
     }
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        Some("cross-site") | Some("same-site") => false,
-        _ => true,
-    }
+    !matches!(
+        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+        Some("cross-site") | Some("same-site")
+    )
 }
 
 /// tower-http answers an oversized body with a bare 413; say what happened.
