@@ -69,9 +69,11 @@ pub fn App() -> impl IntoView {
             if page.is_empty() { "oxcart".to_string() } else { format!("{page} · oxcart") }
         } />
         <Router>
+            {crate::cart::pages::provide_add_to_cart()}
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Header />
             <main id="main" tabindex="-1">
+                <crate::cart::pages::AddToCartNotice />
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/products") view=ProductsPage ssr=SsrMode::Async />

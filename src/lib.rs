@@ -18,6 +18,8 @@ pub mod payments;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod bench;
+#[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod config;

@@ -4,9 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use oxcart::accounts::cli::{create_or_promote, read_password, AdminOutcome, PasswordSource};
-use oxcart::cli::{Cli, Command};
+use oxcart::cli::{BenchCommand, Cli, Command};
 use oxcart::config::Settings;
 use oxcart::server::{self, Application};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -29,6 +32,50 @@ async fn main() -> ExitCode {
         Command::Seed { products, if_empty } => seed(settings, products, if_empty).await,
         Command::CreateAdmin { email, name } => {
             create_admin(settings, &email, name.as_deref()).await
+        }
+        Command::Bench { what } => bench(settings, what).await,
+    }
+}
+
+async fn bench(settings: Settings, what: BenchCommand) -> ExitCode {
+    let db = match database(&settings).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("oxcart bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let currency = settings.currency.clone();
+    let result = match what {
+        BenchCommand::Search { products, queries } => {
+            oxcart::bench::search(&db, &currency, products, queries).await
+        }
+        BenchCommand::Checkout { url, buyers, units } => {
+            oxcart::bench::checkout(&db, &currency, url.trim_end_matches('/'), buyers, units).await
+        }
+        BenchCommand::Cart {
+            url,
+            connections,
+            seconds,
+        } => {
+            oxcart::bench::cart(
+                &db,
+                &currency,
+                url.trim_end_matches('/'),
+                connections,
+                seconds,
+            )
+            .await
+        }
+    };
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("oxcart bench: {e}");
+            ExitCode::FAILURE
         }
     }
 }

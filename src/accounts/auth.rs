@@ -49,9 +49,26 @@ pub async fn user_from_session(
     if user.is_none() {
         // The account is gone: end this session.
         session.flush().await?;
+        return Ok(None);
     }
+    touch(session).await?;
     Ok(user)
 }
+
+/// Sessions expire after the idle time, counted from their last save. An active
+/// shopper's session is saved again at most once an hour, which slides its expiry
+/// without a database write on every request.
+async fn touch(session: &Session) -> Result<(), AppError> {
+    const TOUCH_EVERY_SECS: i64 = 3600;
+    let now = DateTime::now().timestamp_millis() / 1000;
+    let last: Option<i64> = session.get(TOUCHED_AT_KEY).await?;
+    if last.is_none_or(|t| now - t >= TOUCH_EVERY_SECS) {
+        session.insert(TOUCHED_AT_KEY, now).await?;
+    }
+    Ok(())
+}
+
+const TOUCHED_AT_KEY: &str = "touched_at";
 
 /// The signed-in user, or `Unauthorized`.
 pub async fn require_user() -> Result<User, AppError> {
@@ -75,6 +92,9 @@ pub async fn sign_in(user: &User) -> Result<(), AppError> {
     let guest_cart = crate::cart::store::guest_cart_key(&session).await?;
     session.cycle_id().await?;
     session.insert(USER_ID_KEY, user.id.to_hex()).await?;
+    session
+        .insert(TOUCHED_AT_KEY, DateTime::now().timestamp_millis() / 1000)
+        .await?;
     if let Some(key) = guest_cart {
         let state = app_state()?;
         crate::cart::store::merge_guest_into_user(&state.db, &key, &user.id).await?;

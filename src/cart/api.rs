@@ -62,13 +62,9 @@ pub async fn add_to_cart(
         .await?
         .filter(|p| p.status == crate::catalog::types::ProductStatus::Active)
         .ok_or_else(|| AppError::Conflict("Sorry, this product is no longer sold.".into()))?;
-    let in_cart = store::add(&state.db, &owner, &product, qty)
+    let (in_cart, count) = store::add(&state.db, &owner, &product, qty)
         .await
         .map_err(|e| e.keeping(&[("quantity", &qty_text)]))?;
-    let count = store::find(&state.db, &owner)
-        .await?
-        .map(|c| c.items.iter().map(|i| i.quantity.max(0) as u32).sum())
-        .unwrap_or(0);
     if is_plain_form_post() {
         leptos_axum::redirect("/cart?added=1");
     }

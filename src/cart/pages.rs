@@ -10,6 +10,56 @@ use crate::app::{use_header_version, ErrorPage};
 use crate::money::format_minor;
 use crate::ui::forms::FormAlert;
 
+/// One add-to-cart action shared by every product card on the page (a page can
+/// show dozens of cards; one action instead of one each keeps rendering cheap).
+/// `attempted` remembers which product the last submission was for.
+#[derive(Clone, Copy)]
+pub struct AddToCartShared {
+    pub action: ServerAction<AddToCart>,
+    pub attempted: RwSignal<Option<String>>,
+}
+
+/// Creates the shared action; the header count refreshes after each success.
+pub fn provide_add_to_cart() {
+    let shared = AddToCartShared {
+        action: ServerAction::<AddToCart>::new(),
+        attempted: RwSignal::new(None),
+    };
+    let header = use_header_version();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = shared.action.value().get() {
+            header.bump();
+        }
+    });
+    provide_context(shared);
+}
+
+fn use_add_to_cart() -> AddToCartShared {
+    use_context::<AddToCartShared>().unwrap_or_else(|| AddToCartShared {
+        action: ServerAction::<AddToCart>::new(),
+        attempted: RwSignal::new(None),
+    })
+}
+
+/// Errors of an add-to-cart form posted without JavaScript come back in the URL
+/// and are not tied to a card: show them at the top of the page.
+#[component]
+pub fn AddToCartNotice() -> impl IntoView {
+    let shared = use_add_to_cart();
+    move || {
+        if shared.attempted.get().is_some() {
+            return None;
+        }
+        shared.action.value().get().and_then(|r| r.err()).map(|e| {
+            view! {
+                <div class="alert alert-error" role="alert">
+                    <p>{format!("The product was not added to your cart: {}", e.field_message("quantity").unwrap_or_else(|| e.to_string()))}</p>
+                </div>
+            }
+        })
+    }
+}
+
 /// "Add to cart": a plain form (works without JavaScript: it then goes to the
 /// cart page); with the app loaded it stays on the page and confirms inline.
 #[component]
@@ -20,37 +70,41 @@ pub fn AddToCartForm(
     #[prop(optional)] show_quantity: bool,
     #[prop(optional)] max: i64,
 ) -> impl IntoView {
-    let action = ServerAction::<AddToCart>::new();
-    let header = use_header_version();
-    let value = action.value();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = value.get() {
-            header.bump();
-        }
-    });
+    let AddToCartShared { action, attempted } = use_add_to_cart();
     let qty_id = format!("qty-{product_id}");
-    let status = move || {
-        value.get().map(|r| match r {
-            Ok(added) => view! {
-                <p class="field-ok" role="status">
-                    {format!("Added. You have {} in your cart. ", added.quantity_in_cart)}
-                    <a href="/cart">"View cart"</a>
-                </p>
+    let mine = {
+        let id = product_id.clone();
+        move || attempted.with(|a| a.as_deref() == Some(id.as_str()))
+    };
+    let status = {
+        let mine = mine.clone();
+        move || {
+            if !mine() {
+                return None;
             }
-            .into_any(),
-            Err(e) => view! {
-                <p class="field-error" role="alert">
-                    {e.field_message("quantity").unwrap_or_else(|| e.to_string())}
-                </p>
-            }
-            .into_any(),
-        })
+            action.value().get().map(|r| match r {
+                Ok(added) => view! {
+                    <p class="field-ok" role="status">
+                        {format!("Added. You have {} in your cart. ", added.quantity_in_cart)}
+                        <a href="/cart">"View cart"</a>
+                    </p>
+                }
+                .into_any(),
+                Err(e) => view! {
+                    <p class="field-error" role="alert">
+                        {e.field_message("quantity").unwrap_or_else(|| e.to_string())}
+                    </p>
+                }
+                .into_any(),
+            })
+        }
     };
     let max_qty = if max > 0 {
         max.min(MAX_LINE_QUANTITY)
     } else {
         MAX_LINE_QUANTITY
     };
+    let id_for_click = product_id.clone();
     view! {
         <ActionForm action=action attr:class="add-to-cart">
             <input type="hidden" name="product_id" value=product_id.clone() />
@@ -64,7 +118,8 @@ pub fn AddToCartForm(
             } else {
                 view! { <input type="hidden" name="quantity" value="1" /> }.into_any()
             }}
-            <button type="submit" disabled=move || disabled || action.pending().get()
+            <button type="submit" disabled=move || disabled || (mine() && action.pending().get())
+                on:click=move |_| attempted.set(Some(id_for_click.clone()))
                 aria-label=format!("Add {product_name} to cart")>
                 {if disabled { "Unavailable" } else { "Add to cart" }}
             </button>

@@ -179,14 +179,19 @@ pub async fn item_count_for_request(user: Option<&User>) -> Result<u32, AppError
 // ---------- changes ----------
 
 /// Adds `qty` units, never beyond what is in stock or the per-line maximum.
-/// Returns the quantity now in the cart.
+/// Returns the quantity of this product now in the cart and the cart's unit count.
 pub async fn add(
     db: &Database,
     owner: &Owner,
     product: &catalog::Product,
     qty: i64,
-) -> Result<i64, AppError> {
+) -> Result<(i64, u32), AppError> {
     let current = find(db, owner).await?;
+    let units_before: u32 = current
+        .as_ref()
+        .map(|c| c.items.iter().map(|i| i.quantity.max(0) as u32).sum())
+        .unwrap_or(0);
+    let units_after = units_before + qty as u32;
     let in_cart = current
         .as_ref()
         .and_then(|c| c.items.iter().find(|i| i.product_id == product.id))
@@ -228,7 +233,7 @@ pub async fn add(
             )
             .await?;
         if res.matched_count == 1 {
-            return Ok(wanted);
+            return Ok((wanted, units_after));
         }
         // No such line (or no cart yet): push it, creating the cart if needed.
         let mut f = owner.filter();
@@ -258,7 +263,7 @@ pub async fn add(
             .upsert(true)
             .await
         {
-            Ok(_) => return Ok(wanted),
+            Ok(_) => return Ok((wanted, units_after)),
             // Someone created the cart or the line at the same moment: try again.
             Err(e) if crate::db::is_duplicate_key(&e) => continue,
             Err(e) => return Err(e.into()),
@@ -281,17 +286,11 @@ pub async fn set_quantity(
     }
     let mut f = owner.filter();
     f.insert("items.product_id", product_id);
+    let mut set = owner.touch();
+    set.insert("items.$.quantity", qty);
     let res = carts(db)
-        .update_one(
-            f,
-            doc! { "$set": { "items.$.quantity": qty }, "$inc": { "version": 1 } },
-        )
+        .update_one(f, doc! { "$set": set, "$inc": { "version": 1 } })
         .await?;
-    if res.matched_count == 1 {
-        carts(db)
-            .update_one(owner.filter(), doc! { "$set": owner.touch() })
-            .await?;
-    }
     Ok(res.matched_count == 1)
 }
 

@@ -24,29 +24,24 @@ pub fn parse_id(id: &str) -> Result<ObjectId, AppError> {
     ObjectId::parse_str(id.trim()).map_err(|_| AppError::NotFound)
 }
 
+/// The home page: featured and newest products and the top categories, all from
+/// the in-memory index (kept in sync with the database), so it costs no queries.
 #[server(endpoint = "catalog/home")]
 pub async fn home_page_data() -> Result<HomeData, AppError> {
+    use super::types::{SearchQuery, Sort};
     let state = app_state()?;
-    let categories = store::list_categories(&state.db).await?;
-    let names: std::collections::HashMap<ObjectId, String> =
-        categories.iter().map(|c| (c.id, c.name.clone())).collect();
-    let card = |p: &store::Product| {
-        let name = p
-            .category_id
-            .and_then(|c| names.get(&c).cloned())
-            .unwrap_or_default();
-        p.card(&name)
+    let list = |featured_only: bool| SearchQuery {
+        sort: Sort::Newest,
+        page: 1,
+        per_page: 8,
+        status: StatusFilter::Active,
+        featured_only,
+        ..Default::default()
     };
-    let featured = store::list_active(&state.db, true, 8).await?;
-    let newest = store::list_active(&state.db, false, 8).await?;
     Ok(HomeData {
-        featured: featured.iter().map(card).collect(),
-        newest: newest.iter().map(card).collect(),
-        categories: categories
-            .iter()
-            .filter(|c| c.parent_id.is_none())
-            .map(|c| c.view())
-            .collect(),
+        featured: state.search.search(&list(true))?.items,
+        newest: state.search.search(&list(false))?.items,
+        categories: state.search.top_categories(),
     })
 }
 
@@ -57,6 +52,34 @@ pub async fn search_products(params: SearchParams) -> Result<SearchResults, AppE
     let mut query = params.parse(&state.settings.currency)?;
     query.status = StatusFilter::Active;
     state.search.search(&query)
+}
+
+/// Product names for the search box while the shopper types (prefix and
+/// one-typo tolerant, best matches first).
+#[server(endpoint = "catalog/suggest")]
+pub async fn suggest_products(q: String) -> Result<Vec<String>, AppError> {
+    use super::types::{SearchQuery, Sort, MAX_QUERY_CHARS};
+    let state = app_state()?;
+    let q = q.trim();
+    let len = q.chars().count();
+    if !(2..=MAX_QUERY_CHARS).contains(&len) {
+        return Ok(Vec::new());
+    }
+    let query = SearchQuery {
+        q: q.to_string(),
+        page: 1,
+        per_page: 8,
+        sort: Sort::Relevance,
+        status: StatusFilter::Active,
+        ..Default::default()
+    };
+    Ok(state
+        .search
+        .search(&query)?
+        .items
+        .into_iter()
+        .map(|p| p.name)
+        .collect())
 }
 
 #[server(endpoint = "catalog/categories")]

@@ -46,6 +46,7 @@ struct Fields {
     stock: Field,
     created: Field,
     active: Field,
+    featured: Field,
     image_url: Field,
     image_alt: Field,
     category_name: Field,
@@ -83,6 +84,7 @@ fn build_schema() -> (Schema, Fields) {
         stock: b.add_i64_field("stock", FAST | STORED),
         created: b.add_i64_field("created", FAST),
         active: b.add_u64_field("active", FAST | INDEXED),
+        featured: b.add_u64_field("featured", FAST),
         image_url: b.add_text_field("image_url", STORED),
         image_alt: b.add_text_field("image_alt", STORED),
         category_name: b.add_text_field("category_name", STORED),
@@ -262,6 +264,7 @@ impl SearchIndex {
         doc.add_i64(f.stock, p.stock);
         doc.add_i64(f.created, p.created_at.timestamp_millis());
         doc.add_u64(f.active, u64::from(p.status == ProductStatus::Active));
+        doc.add_u64(f.featured, u64::from(p.featured));
         doc.add_text(f.image_url, image_url);
         doc.add_text(f.image_alt, image_alt);
         doc.add_text(f.category_name, path.last().cloned().unwrap_or_default());
@@ -325,6 +328,20 @@ impl SearchIndex {
         drop(writer);
         self.reader.reload().map_err(tantivy_err)?;
         Ok(())
+    }
+
+    /// Top-level categories, by name (from memory; for the home page).
+    pub fn top_categories(&self) -> Vec<super::types::CategoryView> {
+        let tree = self.tree();
+        let mut out: Vec<super::types::CategoryView> = tree
+            .nodes
+            .iter()
+            .flatten()
+            .filter(|(c, _)| c.parent_id.is_none())
+            .map(|(c, _)| c.view())
+            .collect();
+        out.sort_by_key(|c| c.name.to_lowercase());
+        out
     }
 
     pub fn num_docs(&self) -> u64 {
@@ -460,6 +477,7 @@ impl SearchIndex {
                 },
                 keep: offset + per_page,
                 status: query.status,
+                featured_only: query.featured_only,
                 in_stock: query.in_stock,
                 category_mask: category_mask.clone(),
                 min_price: query.min_price,
@@ -659,6 +677,7 @@ struct FacetedTopDocs {
     sort: Sort,
     keep: usize,
     status: StatusFilter,
+    featured_only: bool,
     in_stock: bool,
     category_mask: Option<Vec<bool>>,
     min_price: Option<i64>,
@@ -693,6 +712,7 @@ impl Collector for FacetedTopDocs {
                 created: ff.i64("created")?,
                 category: ff.u64("category_num")?,
                 active: ff.u64("active")?,
+                featured: ff.u64("featured")?,
                 fruit: FacetedFruit {
                     total: 0,
                     category_counts: vec![0; self.n_categories],
@@ -705,6 +725,7 @@ impl Collector for FacetedTopDocs {
                 sort: self.sort,
                 keep: self.keep,
                 status: self.status,
+                featured_only: self.featured_only,
                 in_stock: self.in_stock,
                 category_mask: self.category_mask.clone(),
                 min_price: self.min_price,
@@ -747,6 +768,7 @@ struct SegmentConfig {
     sort: Sort,
     keep: usize,
     status: StatusFilter,
+    featured_only: bool,
     in_stock: bool,
     category_mask: Option<Vec<bool>>,
     min_price: Option<i64>,
@@ -761,6 +783,7 @@ struct FacetedSegmentState {
     created: Column<i64>,
     category: Column<u64>,
     active: Column<u64>,
+    featured: Column<u64>,
     fruit: FacetedFruit,
     heap: BinaryHeap<Hit>,
 }
@@ -782,7 +805,7 @@ impl SegmentCollector for FacetedSegmentOwned {
             StatusFilter::Archived => !active,
             StatusFilter::All => true,
         };
-        if !status_ok {
+        if !status_ok || (c.featured_only && s.featured.first(doc).unwrap_or(0) != 1) {
             return;
         }
         let stock = s.stock.first(doc).unwrap_or(0);

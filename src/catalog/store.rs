@@ -307,25 +307,6 @@ pub async fn find_by_ids(db: &Database, ids: &[ObjectId]) -> Result<Vec<Product>
         .await?)
 }
 
-/// Newest active products, or featured ones.
-pub async fn list_active(
-    db: &Database,
-    featured_only: bool,
-    limit: i64,
-) -> Result<Vec<Product>, AppError> {
-    let mut filter = doc! { "status": "active" };
-    if featured_only {
-        filter.insert("featured", true);
-    }
-    Ok(products(db)
-        .find(filter)
-        .sort(doc! { "created_at": -1 })
-        .limit(limit)
-        .await?
-        .try_collect()
-        .await?)
-}
-
 const SLUG_TAKEN: &str = "Another product already uses this web address (slug).";
 
 pub async fn insert_product(db: &Database, product: &Product) -> Result<(), AppError> {

@@ -179,6 +179,9 @@ pub struct SearchQuery {
     pub page: u32,
     pub per_page: u32,
     pub status: StatusFilter,
+    /// Only featured products (home page; never taken from the URL).
+    #[serde(default)]
+    pub featured_only: bool,
 }
 
 /// The raw query-string values, exactly as they came in the URL.
@@ -292,6 +295,7 @@ impl SearchParams {
             page,
             per_page: PER_PAGE,
             status,
+            featured_only: false,
         })
     }
 }

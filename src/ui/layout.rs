@@ -5,14 +5,74 @@ use leptos_router::hooks::use_query_map;
 
 use crate::accounts::api::{header_summary, Logout};
 use crate::app::use_header_version;
+use crate::catalog::api::suggest_products;
+
+/// The site search: a plain GET form to /products (works without JavaScript);
+/// with the app loaded, product names are suggested as the shopper types.
+#[component]
+fn SearchBox() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.with(|m| m.get("q").unwrap_or_default());
+    let suggestions = RwSignal::new(Vec::<String>::new());
+    let generation = StoredValue::new(0u64);
+    let on_input = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        if text.trim().chars().count() < 2 {
+            suggestions.set(Vec::new());
+            return;
+        }
+        // Ask once the typing pauses; drop answers to older keystrokes.
+        set_timeout(
+            move || {
+                if generation.get_value() != mine {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    if let Ok(names) = suggest_products(text).await {
+                        if generation.get_value() == mine {
+                            suggestions.set(names);
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(150),
+        );
+    };
+    view! {
+        <form class="header-search" method="get" action="/products" role="search">
+            <label for="site-search" class="visually-hidden">"Search products"</label>
+            <input
+                id="site-search"
+                type="search"
+                name="q"
+                placeholder="Search products"
+                maxlength="200"
+                autocomplete="off"
+                list="search-suggestions"
+                prop:value=q
+                on:input=on_input
+            />
+            <datalist id="search-suggestions">
+                {move || {
+                    suggestions
+                        .get()
+                        .into_iter()
+                        .map(|name| view! { <option value=name></option> })
+                        .collect_view()
+                }}
+            </datalist>
+            <button type="submit">"Search"</button>
+        </form>
+    }
+}
 
 /// Site header: shop name, search, navigation, who is signed in, cart count.
 /// Works without JavaScript; once the app is interactive, narrow screens get a
 /// menu button that folds the navigation.
 #[component]
 pub fn Header() -> impl IntoView {
-    let query = use_query_map();
-    let q = move || query.with(|m| m.get("q").unwrap_or_default());
     let version = use_header_version();
     let summary = Resource::new(move || version.0.get(), |_| header_summary());
     let logout = ServerAction::<Logout>::new();
@@ -35,19 +95,7 @@ pub fn Header() -> impl IntoView {
                     <span aria-hidden="true" class="brand-mark">"◆"</span>
                     " oxcart"
                 </a>
-                <form class="header-search" method="get" action="/products" role="search">
-                    <label for="site-search" class="visually-hidden">"Search products"</label>
-                    <input
-                        id="site-search"
-                        type="search"
-                        name="q"
-                        placeholder="Search products"
-                        maxlength="200"
-                        autocomplete="off"
-                        prop:value=q
-                    />
-                    <button type="submit">"Search"</button>
-                </form>
+                <SearchBox />
                 <button
                     type="button"
                     class="menu-toggle"

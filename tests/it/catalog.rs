@@ -435,6 +435,7 @@ async fn search_matches_a_brute_force_filter_for_every_combination() {
                         page: 1,
                         per_page: 1000,
                         status: StatusFilter::Active,
+                        featured_only: false,
                     };
                     let got = app.state.search.search(&query).unwrap();
                     assert_eq!(got.total as usize, expected.len(), "{query:?}");
@@ -678,12 +679,38 @@ async fn storefront_pages_render_without_javascript() {
     oxcart::catalog::seed::run(&app.state.db, 60, "usd", false, false)
         .await
         .unwrap();
+    app.state
+        .db
+        .collection::<Document>("products")
+        .update_many(doc! {}, doc! { "$set": { "featured": false } })
+        .await
+        .unwrap();
+    let star = make_product(&app, "Star Of The Home Page", 4200, 9).await;
+    app.state
+        .db
+        .collection::<Document>("products")
+        .update_one(
+            doc! { "_id": ObjectId::parse_str(&star).unwrap() },
+            doc! { "$set": { "featured": true } },
+        )
+        .await
+        .unwrap();
     oxcart::catalog::sync::full_build(&app.state.db, &app.state.search)
         .await
         .unwrap();
     let home = app.get("/").await.text().await.unwrap();
     assert!(home.contains("New arrivals"));
     assert!(home.contains("Shop by category"));
+    let featured = &home[home
+        .find("id=\"featured-title\"")
+        .expect("a featured section")..];
+    let featured = &featured[..featured.find("</section>").unwrap()];
+    assert!(featured.contains("Star Of The Home Page"));
+    assert_eq!(
+        featured.matches("class=\"product-card\"").count(),
+        1,
+        "only featured products"
+    );
     let list = app.get("/products?category=lighting&sort=price_asc").await;
     assert_eq!(list.status(), 200);
     let html = list.text().await.unwrap();
