@@ -51,7 +51,15 @@ pub async fn search_products(params: SearchParams) -> Result<SearchResults, AppE
     let state = app_state()?;
     let mut query = params.parse(&state.settings.currency)?;
     query.status = StatusFilter::Active;
-    state.search.search(&query)
+    if let Some(hit) = state.search.cached(&query) {
+        return Ok(hit);
+    }
+    // A broad search over a big catalog takes milliseconds of CPU: keep it off the
+    // threads that serve other requests.
+    let index = state.search.clone();
+    tokio::task::spawn_blocking(move || index.search(&query))
+        .await
+        .map_err(|e| AppError::internal("search task failed", e))?
 }
 
 /// Product names for the search box while the shopper types (prefix and

@@ -7,6 +7,7 @@
 //! and kept in sync by `sync.rs`.
 
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use mongodb::bson::oid::ObjectId;
@@ -188,8 +189,21 @@ impl CategoryTree {
     }
 }
 
+/// Results of recent searches for the current index generation. Popular queries
+/// (and the home page) are then answered without touching the index; any commit
+/// starts a new generation, so a cached answer is never older than the index.
+#[derive(Default)]
+struct ResultCache {
+    generation: u64,
+    entries: HashMap<SearchQuery, Arc<SearchResults>>,
+}
+
+const RESULT_CACHE_ENTRIES: usize = 2048;
+
 pub struct SearchIndex {
     index: Index,
+    generation: AtomicU64,
+    cache: Mutex<ResultCache>,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
@@ -227,6 +241,8 @@ impl SearchIndex {
             .map_err(tantivy_err)?;
         Ok(SearchIndex {
             index,
+            generation: AtomicU64::new(0),
+            cache: Mutex::new(ResultCache::default()),
             reader,
             writer: Mutex::new(writer),
             fields,
@@ -285,6 +301,7 @@ impl SearchIndex {
         writer.commit().map_err(tantivy_err)?;
         drop(writer);
         self.reader.reload().map_err(tantivy_err)?;
+        self.generation.fetch_add(1, AtomicOrdering::AcqRel);
         Ok(())
     }
 
@@ -308,6 +325,7 @@ impl SearchIndex {
         writer.commit().map_err(tantivy_err)?;
         drop(writer);
         self.reader.reload().map_err(tantivy_err)?;
+        self.generation.fetch_add(1, AtomicOrdering::AcqRel);
         Ok(())
     }
 
@@ -327,6 +345,7 @@ impl SearchIndex {
         writer.commit().map_err(tantivy_err)?;
         drop(writer);
         self.reader.reload().map_err(tantivy_err)?;
+        self.generation.fetch_add(1, AtomicOrdering::AcqRel);
         Ok(())
     }
 
@@ -452,8 +471,36 @@ impl SearchIndex {
         out
     }
 
-    /// Runs a storefront or admin search. Pure CPU over the in-memory index.
+    /// The answer for `query` if this index generation already computed it.
+    pub fn cached(&self, query: &SearchQuery) -> Option<SearchResults> {
+        let generation = self.generation.load(AtomicOrdering::Acquire);
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.generation != generation {
+            return None;
+        }
+        cache.entries.get(query).map(|r| (**r).clone())
+    }
+
+    /// Runs a search, answering from the result cache when it can.
     pub fn search(&self, query: &SearchQuery) -> Result<SearchResults, AppError> {
+        if let Some(hit) = self.cached(query) {
+            return Ok(hit);
+        }
+        let generation = self.generation.load(AtomicOrdering::Acquire);
+        let results = self.search_uncached(query)?;
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.generation != generation || cache.entries.len() >= RESULT_CACHE_ENTRIES {
+            cache.entries.clear();
+            cache.generation = generation;
+        }
+        cache
+            .entries
+            .insert(query.clone(), Arc::new(results.clone()));
+        Ok(results)
+    }
+
+    /// Runs a storefront or admin search over the index. Pure CPU.
+    pub fn search_uncached(&self, query: &SearchQuery) -> Result<SearchResults, AppError> {
         let tree = self.tree();
         let category_mask = match &query.category {
             Some(slug) => match tree.find_slug(slug) {

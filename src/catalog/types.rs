@@ -110,7 +110,7 @@ pub fn stock_label(stock: i64) -> (&'static str, String) {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
     #[default]
@@ -156,7 +156,7 @@ impl Sort {
 }
 
 /// Which products a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum StatusFilter {
     /// Storefront: only active products.
@@ -167,7 +167,7 @@ pub enum StatusFilter {
 }
 
 /// A validated search: what `/products?...` (or the admin list) asks for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub struct SearchQuery {
     pub q: String,
     /// Category slug; includes its sub-categories.
