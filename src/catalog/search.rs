@@ -255,6 +255,9 @@ impl SearchIndex {
         let mut guard = self.tree.write().unwrap_or_else(|e| e.into_inner());
         let next = CategoryTree::build(categories, &guard);
         *guard = Arc::new(next);
+        drop(guard);
+        // Facets show category names: cached answers from the old tree are stale.
+        self.generation.fetch_add(1, AtomicOrdering::AcqRel);
     }
 
     fn tree(&self) -> Arc<CategoryTree> {
