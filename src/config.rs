@@ -80,6 +80,8 @@ pub struct Settings {
     /// ISO 4217 code, lower case, e.g. `usd`.
     pub currency: String,
     pub session_idle_minutes: i64,
+    /// A sign-in lasts at most this long, however active the session is.
+    pub session_max_days: i64,
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
@@ -155,6 +157,12 @@ const SETTINGS: &[(&str, &[&str], &str, bool)] = &[
         "session_idle_minutes",
         &["OXCART_SESSION_IDLE_MINUTES"],
         "20160",
+        false,
+    ),
+    (
+        "session_max_days",
+        &["OXCART_SESSION_MAX_DAYS"],
+        "30",
         false,
     ),
     ("secure_cookies", &["OXCART_SECURE_COOKIES"], "", false),
@@ -330,6 +338,7 @@ impl Settings {
         })?;
         let session_idle_minutes =
             raw.parse("session_idle_minutes", |v| parse_range(v, 5, 60 * 24 * 365))?;
+        let session_max_days = raw.parse("session_max_days", |v| parse_range(v, 1, 365))?;
         let secure_cookies = raw.parse("secure_cookies", |v| {
             if v.is_empty() {
                 Ok(public_url.scheme() == "https")
@@ -409,6 +418,7 @@ impl Settings {
             shop_name,
             currency,
             session_idle_minutes,
+            session_max_days,
             secure_cookies,
             trust_proxy,
             reservation_minutes,

@@ -34,6 +34,29 @@ test("register, sign out, sign in, reset a forgotten password, sign in with it",
   await expectNoConsoleErrors(errors);
 });
 
+test("ending all other sessions signs the other browser out", async ({ page, browser }) => {
+  const errors = watchConsole(page);
+  const email = uniqueEmail("devices");
+  await register(page, "Dev Ices", email);
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await signIn(otherPage, email, PASSWORD);
+
+  await page.goto("/account");
+  await waitForHydration(page);
+  await expect(page.locator("#devices-status")).toHaveText("Here and on 1 other browser or device.");
+  await page.getByRole("button", { name: "End all other sessions" }).click();
+  await expect(page.getByText("Signed out 1 other browser or device.")).toBeVisible();
+  await expect(page.locator("#devices-status")).toHaveText(/Only here/);
+
+  await otherPage.goto("/account");
+  await expect(otherPage).toHaveURL(/\/login\?next=/);
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await other.close();
+  await expectNoConsoleErrors(errors);
+});
+
 test("errors show next to the field and keep what was typed", async ({ page }) => {
   await page.goto("/register");
   await waitForHydration(page);

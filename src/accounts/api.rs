@@ -200,6 +200,27 @@ pub async fn change_password(
     Ok("Your password was changed. Other devices were signed out.".to_string())
 }
 
+/// How many other browsers and devices are signed in to this account.
+#[server(endpoint = "accounts/sessions")]
+pub async fn other_sessions() -> Result<u64, AppError> {
+    let user = auth::require_user().await?;
+    let state = app_state()?;
+    auth::count_other_sessions(&state, &user).await
+}
+
+/// Signs out every other browser and device; this one stays signed in.
+#[server(endpoint = "accounts/sign-out-elsewhere")]
+pub async fn sign_out_elsewhere() -> Result<String, AppError> {
+    let user = auth::require_user().await?;
+    let state = app_state()?;
+    let ended = auth::end_sessions_elsewhere(&state, &user).await?;
+    Ok(match ended {
+        0 => "No other browser or device was signed in.".to_string(),
+        1 => "Signed out 1 other browser or device.".to_string(),
+        n => format!("Signed out {n} other browsers and devices."),
+    })
+}
+
 /// Always answers the same way, whether or not the address has an account.
 #[server(endpoint = "accounts/forgot-password")]
 pub async fn request_password_reset(email: String) -> Result<String, AppError> {

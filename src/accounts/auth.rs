@@ -45,6 +45,17 @@ pub async fn user_from_session(
         session.flush().await?;
         return Ok(None);
     };
+    // However active, a sign-in ends after `session_max_days` (then sign in again).
+    let now = DateTime::now().timestamp_millis() / 1000;
+    match session.get::<i64>(SIGNED_IN_AT_KEY).await? {
+        Some(at) if now - at > state.settings.session_max_days * 86_400 => {
+            session.flush().await?;
+            return Ok(None);
+        }
+        Some(_) => {}
+        // Sessions from before this was recorded count from now.
+        None => session.insert(SIGNED_IN_AT_KEY, now).await?,
+    }
     let user = store::find_by_id(&state.db, &oid).await?;
     if user.is_none() {
         // The account is gone: end this session.
@@ -54,6 +65,9 @@ pub async fn user_from_session(
     touch(session).await?;
     Ok(user)
 }
+
+/// Session key: when this session was signed in (unix seconds).
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 
 /// Sessions expire after the idle time, counted from their last save. An active
 /// shopper's session is saved again at most once an hour, which slides its expiry
@@ -92,9 +106,9 @@ pub async fn sign_in(user: &User) -> Result<(), AppError> {
     let guest_cart = crate::cart::store::guest_cart_key(&session).await?;
     session.cycle_id().await?;
     session.insert(USER_ID_KEY, user.id.to_hex()).await?;
-    session
-        .insert(TOUCHED_AT_KEY, DateTime::now().timestamp_millis() / 1000)
-        .await?;
+    let now = DateTime::now().timestamp_millis() / 1000;
+    session.insert(TOUCHED_AT_KEY, now).await?;
+    session.insert(SIGNED_IN_AT_KEY, now).await?;
     if let Some(key) = guest_cart {
         let state = app_state()?;
         crate::cart::store::merge_guest_into_user(&state.db, &key, &user.id).await?;
@@ -132,6 +146,28 @@ pub async fn confirm_password(state: &AppState, user: &User, given: &str) -> Res
 pub async fn end_other_sessions(state: &AppState, user: &User) -> Result<(), AppError> {
     crate::server::sessions::end_all_for_user(&state.db, &user.id.to_hex(), None).await?;
     Ok(())
+}
+
+/// How many other signed-in sessions (browsers, devices) this user has.
+pub async fn count_other_sessions(state: &AppState, user: &User) -> Result<u64, AppError> {
+    let session = session().await?;
+    let current = session.id().map(|id| id.to_string());
+    Ok(
+        crate::server::sessions::count_for_user(&state.db, &user.id.to_hex(), current.as_deref())
+            .await?,
+    )
+}
+
+/// Signs this user out of every other browser and device; this one stays signed in.
+pub async fn end_sessions_elsewhere(state: &AppState, user: &User) -> Result<u64, AppError> {
+    let session = session().await?;
+    let Some(current) = session.id().map(|id| id.to_string()) else {
+        return Ok(0);
+    };
+    Ok(
+        crate::server::sessions::end_all_for_user(&state.db, &user.id.to_hex(), Some(&current))
+            .await?,
+    )
 }
 
 pub async fn notify_password_changed(state: &AppState, user: &User) -> Result<(), AppError> {

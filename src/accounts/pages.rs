@@ -7,7 +7,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_query_map};
 
 use super::api::{
-    me, ChangePassword, Login, Register, RequestPasswordReset, ResetPassword, UpdateProfile,
+    me, other_sessions, ChangePassword, Login, Register, RequestPasswordReset, ResetPassword,
+    SignOutElsewhere, UpdateProfile,
 };
 use super::types::PASSWORD_MIN_CHARS;
 use crate::app::{use_header_version, ErrorPage};
@@ -194,6 +195,13 @@ pub fn ResetPasswordPage() -> impl IntoView {
 pub fn AccountPage() -> impl IntoView {
     let profile = ServerAction::<UpdateProfile>::new();
     let password = ServerAction::<ChangePassword>::new();
+    let elsewhere = ServerAction::<SignOutElsewhere>::new();
+    let others = Resource::new(
+        move || (elsewhere.version().get(), password.version().get()),
+        |_| other_sessions(),
+    );
+    let elsewhere_err = action_error(elsewhere);
+    let elsewhere_ok = Signal::derive(move || elsewhere.value().get().and_then(|r| r.ok()));
     let header = use_header_version();
     Effect::new(move |_| {
         if let Some(Ok(_)) = profile.value().get() {
@@ -247,6 +255,25 @@ pub fn AccountPage() -> impl IntoView {
                                 <TextField name="new_password" label="New password" kind="password" autocomplete="new-password"
                                     required=true maxlength=128u32 hint=password_hint() error=field(password_err, "new_password") />
                                 <div class="form-actions"><button type="submit">"Change password"</button></div>
+                            </ActionForm>
+                        </section>
+                        <section aria-labelledby="devices-title">
+                            <h2 id="devices-title">"Where you are signed in"</h2>
+                            <FormSuccess message=elsewhere_ok />
+                            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                                {move || Suspend::new(async move {
+                                    let text = match others.await {
+                                        Ok(0) => "Only here: no other browser or device is signed in.".to_string(),
+                                        Ok(1) => "Here and on 1 other browser or device.".to_string(),
+                                        Ok(n) => format!("Here and on {n} other browsers or devices."),
+                                        Err(e) => e.to_string(),
+                                    };
+                                    view! { <p id="devices-status">{text}</p> }
+                                })}
+                            </Suspense>
+                            <ActionForm action=elsewhere attr:class="stacked">
+                                <FormAlert error=elsewhere_err />
+                                <div class="form-actions"><button type="submit">"End all other sessions"</button></div>
                             </ActionForm>
                         </section>
                     }.into_any(),

@@ -15,8 +15,11 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::config::Settings;
 
 pub const COLLECTION: &str = "sessions";
-/// The cookie that carries the session id.
+/// The cookie that carries the session id over plain http (local runs).
 pub const COOKIE_NAME: &str = "oxcart_session";
+/// Its name over https: the `__Host-` prefix makes browsers accept it only when it
+/// is Secure, has `Path=/` and no `Domain`, so a sibling subdomain cannot plant one.
+pub const SECURE_COOKIE_NAME: &str = "__Host-oxcart_session";
 /// Session key holding the signed-in user's id (hex ObjectId).
 pub const USER_ID_KEY: &str = "user_id";
 
@@ -141,6 +144,21 @@ pub async fn end_all_for_user(
     Ok(res.deleted_count)
 }
 
+/// Live sessions of a user, not counting `except_session`.
+pub async fn count_for_user(
+    db: &Database,
+    user_id: &str,
+    except_session: Option<&str>,
+) -> Result<u64, mongodb::error::Error> {
+    let mut filter = doc! { "user_id": user_id, "expires_at": { "$gt": BsonDateTime::now() } };
+    if let Some(skip) = except_session {
+        filter.insert("_id", doc! { "$ne": skip });
+    }
+    db.collection::<Document>(COLLECTION)
+        .count_documents(filter)
+        .await
+}
+
 pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let sessions = db.collection::<Document>(COLLECTION);
     sessions
@@ -176,7 +194,11 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
 /// expiring after the configured idle time.
 pub fn layer(db: &Database, settings: &Settings) -> SessionManagerLayer<MongoSessionStore> {
     SessionManagerLayer::new(MongoSessionStore::new(db))
-        .with_name(COOKIE_NAME)
+        .with_name(if settings.secure_cookies {
+            SECURE_COOKIE_NAME
+        } else {
+            COOKIE_NAME
+        })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookies)

@@ -5,7 +5,7 @@ use std::time::Duration;
 use mongodb::bson::{doc, DateTime, Document};
 use serde_json::Value;
 
-use crate::helpers::{link_in, spawn_app, unique_email, Inbox, STRONG_PASSWORD};
+use crate::helpers::{link_in, spawn_app, spawn_app_with, unique_email, Inbox, STRONG_PASSWORD};
 
 #[tokio::test]
 async fn duplicate_email_is_refused_with_a_field_error_whatever_the_case() {
@@ -142,6 +142,93 @@ async fn logout_destroys_the_session() {
         .await
         .unwrap();
     assert_eq!(replay.status(), 401);
+}
+
+#[tokio::test]
+async fn a_shopper_sees_other_devices_and_signs_them_out() {
+    let app = spawn_app().await;
+    let (here, email) = app.customer().await;
+    let phone = app.browser();
+    assert_eq!(phone.login(&email, STRONG_PASSWORD).await.status(), 200);
+    let laptop = app.browser();
+    assert_eq!(laptop.login(&email, STRONG_PASSWORD).await.status(), 200);
+    // Someone else's sessions are not counted.
+    let (_stranger, _) = app.customer().await;
+
+    assert_eq!(here.call_ok::<u64>("accounts/sessions", &[]).await, 2);
+    let message = here
+        .call_ok::<String>("accounts/sign-out-elsewhere", &[])
+        .await;
+    assert_eq!(message, "Signed out 2 other browsers and devices.");
+    assert_eq!(phone.call("accounts/me", &[]).await.status(), 401);
+    assert_eq!(laptop.call("accounts/me", &[]).await.status(), 401);
+    assert_eq!(here.call("accounts/me", &[]).await.status(), 200);
+    assert_eq!(here.call_ok::<u64>("accounts/sessions", &[]).await, 0);
+
+    // Guests have nothing to count or end.
+    let guest = app.browser();
+    assert_eq!(guest.call("accounts/sessions", &[]).await.status(), 401);
+    assert_eq!(
+        guest
+            .call("accounts/sign-out-elsewhere", &[])
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_ends_after_the_maximum_lifetime_however_active() {
+    let app = spawn_app_with(&[("OXCART_SESSION_MAX_DAYS", "2")]).await;
+    let (b, _) = app.customer().await;
+    assert_eq!(b.call("accounts/me", &[]).await.status(), 200);
+    let sessions = app.state.db.collection::<Document>("sessions");
+    let day = 86_400_i64;
+    let now = DateTime::now().timestamp_millis() / 1000;
+    // One day in: still signed in.
+    sessions
+        .update_many(
+            doc! { "user_id": { "$exists": true } },
+            doc! { "$set": { "data.signed_in_at": now - day } },
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.call("accounts/me", &[]).await.status(), 200);
+    // Past two days: signed out, and the session is gone from the store.
+    sessions
+        .update_many(
+            doc! { "user_id": { "$exists": true } },
+            doc! { "$set": { "data.signed_in_at": now - 2 * day - 60 } },
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.call("accounts/me", &[]).await.status(), 401);
+    assert_eq!(
+        sessions
+            .count_documents(doc! { "user_id": { "$exists": true } })
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_secure_and_host_prefixed() {
+    let app = spawn_app_with(&[("OXCART_SECURE_COOKIES", "true")]).await;
+    let email = unique_email("secure");
+    let res = app.browser().register("Sec", &email, STRONG_PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let raw = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.contains("oxcart_session="))
+        .expect("a session cookie");
+    assert!(raw.starts_with("__Host-oxcart_session="), "{raw}");
+    assert!(raw.contains("; Secure"), "{raw}");
+    assert!(raw.contains("Path=/"), "{raw}");
+    assert!(!raw.to_ascii_lowercase().contains("domain="), "{raw}");
 }
 
 #[tokio::test]
