@@ -8,7 +8,7 @@
 
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use mongodb::bson::oid::ObjectId;
 use tantivy::collector::{Collector, SegmentCollector};
@@ -294,18 +294,14 @@ impl SearchIndex {
     /// Replaces the whole index with these products (one atomic commit).
     pub fn rebuild(&self, products: &[Product]) -> Result<(), AppError> {
         let tree = self.tree();
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         writer.delete_all_documents().map_err(tantivy_err)?;
         for p in products {
             writer
                 .add_document(self.document(p, &tree))
                 .map_err(tantivy_err)?;
         }
-        writer.commit().map_err(tantivy_err)?;
-        drop(writer);
-        self.reader.reload().map_err(tantivy_err)?;
-        self.generation.fetch_add(1, AtomicOrdering::AcqRel);
-        Ok(())
+        self.commit_locked(writer)
     }
 
     /// Adds a batch without committing (used while streaming a full build).
@@ -324,7 +320,13 @@ impl SearchIndex {
     }
 
     pub fn commit(&self) -> Result<(), AppError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.commit_locked(writer)
+    }
+
+    /// Commits what `writer` holds, makes it visible to searches and starts a new
+    /// result-cache generation.
+    fn commit_locked(&self, mut writer: MutexGuard<'_, IndexWriter>) -> Result<(), AppError> {
         writer.commit().map_err(tantivy_err)?;
         drop(writer);
         self.reader.reload().map_err(tantivy_err)?;
@@ -335,7 +337,7 @@ impl SearchIndex {
     /// Applies changes: upserts for products that exist, deletes for ids that are gone.
     pub fn apply(&self, upserts: &[Product], deletes: &[ObjectId]) -> Result<(), AppError> {
         let tree = self.tree();
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         for id in deletes {
             writer.delete_term(Term::from_field_text(self.fields.id, &id.to_hex()));
         }
@@ -345,11 +347,7 @@ impl SearchIndex {
                 .add_document(self.document(p, &tree))
                 .map_err(tantivy_err)?;
         }
-        writer.commit().map_err(tantivy_err)?;
-        drop(writer);
-        self.reader.reload().map_err(tantivy_err)?;
-        self.generation.fetch_add(1, AtomicOrdering::AcqRel);
-        Ok(())
+        self.commit_locked(writer)
     }
 
     /// Top-level categories, by name (from memory; for the home page).
