@@ -340,27 +340,24 @@ pub async fn cart(
             let mut add = Vec::new();
             let mut update = Vec::new();
             let mut errors = 0usize;
+            // Posts a cart form; returns how long it took and whether it succeeded.
+            let timed = |endpoint: &'static str, quantity: &'static str| {
+                let request = c
+                    .post(format!("{url}/api/cart/{endpoint}"))
+                    .form(&[("product_id", product.as_str()), ("quantity", quantity)]);
+                async move {
+                    let t = Instant::now();
+                    let ok = matches!(request.send().await, Ok(r) if r.status().is_success());
+                    (t.elapsed(), ok)
+                }
+            };
             while Instant::now() < deadline {
-                let t = Instant::now();
-                let r = c
-                    .post(format!("{url}/api/cart/add"))
-                    .form(&[("product_id", product.as_str()), ("quantity", "1")])
-                    .send()
-                    .await;
-                if !matches!(&r, Ok(r) if r.status().is_success()) {
-                    errors += 1;
-                }
-                add.push(t.elapsed());
-                let t = Instant::now();
-                let r = c
-                    .post(format!("{url}/api/cart/update"))
-                    .form(&[("product_id", product.as_str()), ("quantity", "2")])
-                    .send()
-                    .await;
-                if !matches!(&r, Ok(r) if r.status().is_success()) {
-                    errors += 1;
-                }
-                update.push(t.elapsed());
+                let (took, ok) = timed("add", "1").await;
+                add.push(took);
+                errors += usize::from(!ok);
+                let (took, ok) = timed("update", "2").await;
+                update.push(took);
+                errors += usize::from(!ok);
                 let _ = c
                     .post(format!("{url}/api/cart/remove"))
                     .form(&[("product_id", product.as_str())])

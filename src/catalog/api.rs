@@ -51,11 +51,20 @@ pub async fn search_products(params: SearchParams) -> Result<SearchResults, AppE
     let state = app_state()?;
     let mut query = params.parse(&state.settings.currency)?;
     query.status = StatusFilter::Active;
+    search_off_thread(&state, query).await
+}
+
+/// Answers from the result cache, or runs the search on the blocking pool: a broad
+/// search over a big catalog takes milliseconds of CPU, which must not hold up the
+/// threads serving other requests.
+#[cfg(feature = "ssr")]
+async fn search_off_thread(
+    state: &crate::server::AppState,
+    query: super::types::SearchQuery,
+) -> Result<SearchResults, AppError> {
     if let Some(hit) = state.search.cached(&query) {
         return Ok(hit);
     }
-    // A broad search over a big catalog takes milliseconds of CPU: keep it off the
-    // threads that serve other requests.
     let index = state.search.clone();
     tokio::task::spawn_blocking(move || index.search(&query))
         .await
@@ -81,9 +90,8 @@ pub async fn suggest_products(q: String) -> Result<Vec<String>, AppError> {
         status: StatusFilter::Active,
         ..Default::default()
     };
-    Ok(state
-        .search
-        .search(&query)?
+    Ok(search_off_thread(&state, query)
+        .await?
         .items
         .into_iter()
         .map(|p| p.name)

@@ -490,6 +490,11 @@ impl SearchIndex {
         let generation = self.generation.load(AtomicOrdering::Acquire);
         let results = self.search_uncached(query)?;
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.generation > generation {
+            // The index changed while this search ran and newer answers are cached:
+            // keep those rather than rolling the cache back.
+            return Ok(results);
+        }
         if cache.generation != generation || cache.entries.len() >= RESULT_CACHE_ENTRIES {
             cache.entries.clear();
             cache.generation = generation;
