@@ -1,7 +1,7 @@
 //! The HTML shell, the router and the pages every shop has (home, 404, error).
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -18,6 +18,7 @@ use crate::catalog::admin_pages::{
 use crate::catalog::pages::{HomePage, ProductPage, ProductsPage};
 use crate::orders::pages::{AdminOrderPage, AdminOrdersPage, CheckoutPage, OrderPage, OrdersPage};
 use crate::payments::pages::CheckoutSuccessPage;
+use crate::ui::head::{PageTitle, ShopTitle};
 use crate::ui::layout::{Footer, Header};
 
 /// The document around every page, rendered on the server.
@@ -65,9 +66,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/oxcart.css" />
-        <Title formatter=|page: String| {
-            if page.is_empty() { "oxcart".to_string() } else { format!("{page} · oxcart") }
-        } />
+        <ShopTitle shop="oxcart" />
         <Router>
             {crate::cart::pages::provide_add_to_cart()}
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -108,7 +107,7 @@ pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::set_status(404);
     view! {
-        <Title text="Page not found" />
+        <PageTitle text="Page not found" />
         <Meta name="description" content="The page you asked for does not exist in this shop." />
         <section class="notice-page" aria-labelledby="nf-title">
             <h1 id="nf-title">"Page not found"</h1>
@@ -155,7 +154,7 @@ pub fn ErrorPage(error: crate::error::AppError) -> impl IntoView {
         ),
     };
     view! {
-        <Title text=title />
+        <PageTitle text=title />
         <Meta name="description" content=hint />
         <section class="notice-page" role="alert" aria-labelledby="err-title">
             <h1 id="err-title">{title}</h1>

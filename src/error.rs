@@ -257,9 +257,10 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             // The arguments could not be read: a client error, never a server crash.
-            ServerFnErrorErr::Args(_)
-            | ServerFnErrorErr::MissingArg(_)
-            | ServerFnErrorErr::UnsupportedRequestMethod(_) => AppError::BadRequest(
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+                AppError::BadRequest(unreadable_arguments(&detail))
+            }
+            ServerFnErrorErr::UnsupportedRequestMethod(_) => AppError::BadRequest(
                 "The request could not be read. Please check the form and try again.".into(),
             ),
             ServerFnErrorErr::Serialization(_) => AppError::BadRequest(
@@ -277,6 +278,24 @@ impl FromServerFnError for AppError {
             | ServerFnErrorErr::Deserialization(_)
             | ServerFnErrorErr::Response(_) => AppError::Internal,
         }
+    }
+}
+
+/// The message for arguments that could not be read. Names a missing field (useful
+/// to API callers); never repeats the values that were sent.
+fn unreadable_arguments(detail: &str) -> String {
+    let missing = detail
+        .split_once("missing field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name)
+        .filter(|name| {
+            !name.is_empty()
+                && name.len() <= 40
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+    match missing {
+        Some(name) => format!("The request is missing the field `{name}`."),
+        None => "The request could not be read. Please check the form and try again.".into(),
     }
 }
 

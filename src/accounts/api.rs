@@ -11,7 +11,7 @@ use {
     super::types::{safe_next, DisplayName, Email, Password},
     super::{auth, password, store},
     crate::error::FormErrors,
-    crate::server::{app_state, ratelimit},
+    crate::server::{app_state, ratelimit, redirect},
 };
 
 /// Who is signed in and how many items are in the cart (for the header).
@@ -47,15 +47,39 @@ pub async fn register(
     let state = app_state()?;
     let db = &state.db;
     let ip = ratelimit::client_ip(state.settings.trust_proxy).await;
-    let ip_key = format!("register:ip:{ip}");
-    ratelimit::check(db, &ip_key, ratelimit::REGISTER_PER_ADDRESS).await?;
+    // Reserved before any work, so simultaneous sign-ups are all counted; given back
+    // when no account was created.
+    let attempt = ratelimit::reserve(
+        db,
+        &format!("register:ip:{ip}"),
+        ratelimit::REGISTER_PER_ADDRESS,
+    )
+    .await?;
+    let result = register_reserved(&state, &name, &email, &password).await;
+    if result.is_err() {
+        ratelimit::release(db, &attempt).await?;
+    }
+    let user = result?;
+    auth::sign_in(&user).await?;
+    redirect(&safe_next(next.as_deref(), "/account"));
+    Ok(())
+}
 
-    let keep = |e: AppError| e.keeping(&[("name", &name), ("email", &email)]);
+#[cfg(feature = "ssr")]
+async fn register_reserved(
+    state: &crate::server::AppState,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> Result<store::User, AppError> {
+    let db = &state.db;
+
+    let keep = |e: AppError| e.keeping(&[("name", name), ("email", email)]);
     let mut errors = FormErrors::new();
-    let display_name = errors.check("name", DisplayName::parse(&name));
-    let parsed_email = errors.check("email", Email::parse(&email));
-    if let Some(pw) = errors.check("password", Password::parse(&password)) {
-        if let Err(msg) = password::check_strength(&pw, &[&email, &name]) {
+    let display_name = errors.check("name", DisplayName::parse(name));
+    let parsed_email = errors.check("email", Email::parse(email));
+    if let Some(pw) = errors.check("password", Password::parse(password)) {
+        if let Err(msg) = password::check_strength(&pw, &[email, name]) {
             errors.add("password", msg);
         }
     }
@@ -63,7 +87,7 @@ pub async fn register(
     let (Some(display_name), Some(email_v)) = (display_name, parsed_email) else {
         return Err(AppError::Internal);
     };
-    let pw = Password::parse(&password).map_err(|m| keep(AppError::field("password", m)))?;
+    let pw = Password::parse(password).map_err(|m| keep(AppError::field("password", m)))?;
 
     if store::find_by_email(db, &email_v).await?.is_some() {
         return Err(keep(AppError::field(
@@ -81,12 +105,8 @@ pub async fn register(
     )
     .await
     .map_err(keep)?;
-    ratelimit::record(db, &ip_key, ratelimit::REGISTER_PER_ADDRESS).await?;
     tracing::info!(user_id = %user.id, "account registered");
-
-    auth::sign_in(&user).await?;
-    leptos_axum::redirect(&safe_next(next.as_deref().unwrap_or("/account")));
-    Ok(())
+    Ok(user)
 }
 
 #[server(endpoint = "accounts/login")]
@@ -105,19 +125,27 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         return Err(AppError::Internal);
     };
 
+    // Both attempts are reserved before the password is checked, so simultaneous
+    // guesses are counted one by one; a successful sign-in gives them back.
     let ip = ratelimit::client_ip(state.settings.trust_proxy).await;
     let account_key = format!("login:account:{}", email_v.as_str());
-    let ip_key = format!("login:ip:{ip}");
-    ratelimit::check(db, &account_key, ratelimit::LOGIN_PER_ACCOUNT).await?;
-    ratelimit::check(db, &ip_key, ratelimit::LOGIN_PER_ADDRESS).await?;
+    let account_attempt =
+        ratelimit::reserve(db, &account_key, ratelimit::LOGIN_PER_ACCOUNT).await?;
+    let ip_attempt =
+        match ratelimit::reserve(db, &format!("login:ip:{ip}"), ratelimit::LOGIN_PER_ADDRESS).await
+        {
+            Ok(a) => a,
+            Err(e) => {
+                ratelimit::release(db, &account_attempt).await?;
+                return Err(e);
+            }
+        };
 
     let user = store::find_by_email(db, &email_v).await?;
     let ok = password::verify(&password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {
-            ratelimit::record(db, &account_key, ratelimit::LOGIN_PER_ACCOUNT).await?;
-            ratelimit::record(db, &ip_key, ratelimit::LOGIN_PER_ADDRESS).await?;
             tracing::info!("failed sign-in attempt");
             return Err(AppError::InvalidCredentials {
                 email: email.trim().to_string(),
@@ -125,16 +153,17 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         }
     };
     ratelimit::clear(db, &account_key).await?;
+    ratelimit::release(db, &ip_attempt).await?;
     auth::sign_in(&user).await?;
     tracing::info!(user_id = %user.id, "signed in");
-    leptos_axum::redirect(&safe_next(next.as_deref().unwrap_or("/account")));
+    redirect(&safe_next(next.as_deref(), "/account"));
     Ok(())
 }
 
 #[server(endpoint = "accounts/logout")]
 pub async fn logout() -> Result<(), AppError> {
     auth::sign_out().await?;
-    leptos_axum::redirect("/");
+    redirect("/");
     Ok(())
 }
 
@@ -229,12 +258,18 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     let email_v = Email::parse(&email)
         .map_err(|m| AppError::field("email", m).keeping(&[("email", &email)]))?;
     let ip = ratelimit::client_ip(state.settings.trust_proxy).await;
-    let account_key = format!("reset:account:{}", email_v.as_str());
-    let ip_key = format!("reset:ip:{ip}");
-    ratelimit::check(db, &account_key, ratelimit::RESET_PER_ACCOUNT).await?;
-    ratelimit::check(db, &ip_key, ratelimit::RESET_PER_ADDRESS).await?;
-    ratelimit::record(db, &account_key, ratelimit::RESET_PER_ACCOUNT).await?;
-    ratelimit::record(db, &ip_key, ratelimit::RESET_PER_ADDRESS).await?;
+    let account_attempt = ratelimit::reserve(
+        db,
+        &format!("reset:account:{}", email_v.as_str()),
+        ratelimit::RESET_PER_ACCOUNT,
+    )
+    .await?;
+    if let Err(e) =
+        ratelimit::reserve(db, &format!("reset:ip:{ip}"), ratelimit::RESET_PER_ADDRESS).await
+    {
+        ratelimit::release(db, &account_attempt).await?;
+        return Err(e);
+    }
 
     if let Some(user) = store::find_by_email(db, &email_v).await? {
         auth::send_reset_link(&state, &user).await?;
@@ -250,6 +285,6 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
 pub async fn reset_password(token: String, new_password: String) -> Result<(), AppError> {
     let state = app_state()?;
     auth::reset_password_with_token(&state, &token, &new_password).await?;
-    leptos_axum::redirect("/login?reset=done");
+    redirect("/login?reset=done");
     Ok(())
 }

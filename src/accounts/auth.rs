@@ -128,11 +128,11 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// under the same per-account limit as sign-in.
 pub async fn confirm_password(state: &AppState, user: &User, given: &str) -> Result<(), AppError> {
     let key = format!("login:account:{}", user.email);
-    ratelimit::check(&state.db, &key, ratelimit::LOGIN_PER_ACCOUNT).await?;
+    let attempt = ratelimit::reserve(&state.db, &key, ratelimit::LOGIN_PER_ACCOUNT).await?;
     if password::verify(given, Some(user.password_hash.clone())).await? {
+        ratelimit::release(&state.db, &attempt).await?;
         Ok(())
     } else {
-        ratelimit::record(&state.db, &key, ratelimit::LOGIN_PER_ACCOUNT).await?;
         Err(AppError::field(
             "current_password",
             "That is not your current password.",

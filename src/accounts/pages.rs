@@ -2,7 +2,9 @@
 //! JavaScript (errors then come back in the URL) and better with it.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
+
+use crate::ui::head::PageTitle;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_query_map};
 
@@ -64,7 +66,7 @@ pub fn RegisterPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
     view! {
-        <Title text="Create an account" />
+        <PageTitle text="Create an account" />
         <Meta name="description" content="Create a customer account to check out, follow your orders and keep your cart." />
         <h1>"Create an account"</h1>
         <p>"Already have one? " <a href=move || format!("/login{}", if next().is_empty() { String::new() } else { format!("?next={}", crate::catalog::types::url_encode(&next())) })>"Sign in"</a></p>
@@ -111,7 +113,7 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text="Sign in" />
+        <PageTitle text="Sign in" />
         <Meta name="description" content="Sign in to your account to check out and see your orders." />
         <h1>"Sign in"</h1>
         {move || notice().map(|(class, text)| view! { <div class=class role="status"><p>{text}</p></div> })}
@@ -137,7 +139,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let err = action_error(action);
     let done = Signal::derive(move || action.value().get().and_then(|r| r.ok()));
     view! {
-        <Title text="Forgot your password?" />
+        <PageTitle text="Forgot your password?" />
         <Meta name="description" content="Get a link by e-mail to choose a new password." />
         <h1>"Forgot your password?"</h1>
         <p>"Enter the e-mail address of your account. We will send you a link to choose a new password."</p>
@@ -161,7 +163,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.with(|q| q.get("token").unwrap_or_default());
     view! {
-        <Title text="Choose a new password" />
+        <PageTitle text="Choose a new password" />
         <Meta name="description" content="Choose a new password for your account." />
         <Meta name="referrer" content="no-referrer" />
         <h1>"Choose a new password"</h1>
@@ -215,7 +217,7 @@ pub fn AccountPage() -> impl IntoView {
     let password_ok = Signal::derive(move || password.value().get().and_then(|r| r.ok()));
     let location = use_location();
     view! {
-        <Title text="Your account" />
+        <PageTitle text="Your account" />
         <Meta name="description" content="Your account details, password and orders." />
         <h1>"Your account"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>

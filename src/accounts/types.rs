@@ -142,18 +142,72 @@ pub struct SessionSummary {
     pub cart_items: u32,
 }
 
-/// Only same-site paths may be a "return to" target (no open redirects).
-pub fn safe_next(next: &str) -> String {
-    let n = next.trim();
-    let ok = n.starts_with('/')
-        && !n.starts_with("//")
-        && !n.starts_with("/\\")
-        && !n.contains(['\r', '\n'])
-        && n.len() <= 512
-        && !n.starts_with("/api/");
-    if ok {
-        n.to_string()
-    } else {
-        "/account".to_string()
+/// Where to send someone after signing in: `next` if it is a path on this shop,
+/// `default` when there is none, and `/` for anything else.
+///
+/// A "return to" target is accepted only as a plain same-origin path: it starts
+/// with one `/`, has no control character, whitespace or backslash anywhere
+/// (browsers drop tabs and newlines and read `\` as `/`, so `/\t/evil.example`
+/// would become `//evil.example`), only URL-safe ASCII, and nothing a browser could
+/// read as another host (`//`, `/\`, a scheme). Server-function paths are refused too.
+pub fn safe_next(next: Option<&str>, default: &str) -> String {
+    match next {
+        None | Some("") => default.to_string(),
+        Some(n) if is_safe_local_path(n) => n.to_string(),
+        Some(_) => "/".to_string(),
     }
+}
+
+/// True for a path (with optional query and fragment) that can only mean this shop.
+pub fn is_safe_local_path(path: &str) -> bool {
+    let b = path.as_bytes();
+    if b.len() > 512 || b.first() != Some(&b'/') {
+        return false;
+    }
+    if b.get(1).is_some_and(|c| *c == b'/' || *c == b'\\') {
+        return false;
+    }
+    // Visible ASCII only, minus characters that are never literal in a URL.
+    let allowed = |c: u8| {
+        c.is_ascii_graphic()
+            && !matches!(
+                c,
+                b'\\' | b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'|' | b'^'
+            )
+    };
+    if !b.iter().all(|c| allowed(*c)) {
+        return false;
+    }
+    // Percent-encoded control characters, whitespace or slashes right after the
+    // first `/` are refused too: some clients decode before resolving.
+    let decoded = percent_decode_lossy(path);
+    if decoded
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return false;
+    }
+    if decoded.starts_with("//") {
+        return false;
+    }
+    !path.starts_with("/api/")
+}
+
+fn percent_decode_lossy(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

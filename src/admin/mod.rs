@@ -3,7 +3,9 @@
 //! every admin server function checks the role itself.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
+
+use crate::ui::head::PageTitle;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
@@ -47,7 +49,7 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
 #[component]
 pub fn AdminHome() -> impl IntoView {
     view! {
-        <Title text="Administration" />
+        <PageTitle text="Administration" />
         <Meta name="description" content="Manage the shop's products, stock, categories and orders." />
         <AdminGate>
             <h1>"Shop administration"</h1>

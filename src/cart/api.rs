@@ -66,7 +66,7 @@ pub async fn add_to_cart(
         .await
         .map_err(|e| e.keeping(&[("quantity", &qty_text)]))?;
     if is_plain_form_post() {
-        leptos_axum::redirect("/cart?added=1");
+        crate::server::redirect("/cart?added=1");
     }
     Ok(AddedToCart {
         product_name: product.name,

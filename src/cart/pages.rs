@@ -1,7 +1,9 @@
 //! The cart page and the add-to-cart form used on product cards and pages.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
+
+use crate::ui::head::PageTitle;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{get_cart, AddToCart, ClearCart, RemoveCartItem, UpdateCartItem};
@@ -160,7 +162,7 @@ pub fn CartPage() -> impl IntoView {
     let update_error = Signal::derive(move || update.value().get().and_then(|r| r.err()));
 
     view! {
-        <Title text="Your cart" />
+        <PageTitle text="Your cart" />
         <Meta name="description" content="The products in your shopping cart, with up-to-date prices and availability." />
         <h1>"Your cart"</h1>
         {move || added().then(|| view! { <div class="alert alert-success" role="status"><p>"The product was added to your cart."</p></div> })}

@@ -3,7 +3,7 @@
 //! increases with each change, so a checkout can tell which cart content it saw.
 
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
-use mongodb::options::IndexOptions;
+use mongodb::options::{IndexOptions, ReturnDocument};
 use mongodb::{Collection, Database, IndexModel};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -180,64 +180,44 @@ pub async fn item_count_for_request(user: Option<&User>) -> Result<u32, AppError
 
 /// Adds `qty` units, never beyond what is in stock or the per-line maximum.
 /// Returns the quantity of this product now in the cart and the cart's unit count.
+///
+/// The bounds are part of the update itself: the line grows only if it still has
+/// room for `qty` more (at most [`MAX_LINE_QUANTITY`] and the stock), and a new line
+/// is added only while the cart has fewer than [`MAX_CART_LINES`] lines. Two adds
+/// at the same moment therefore can never pass a bound together.
 pub async fn add(
     db: &Database,
     owner: &Owner,
     product: &catalog::Product,
     qty: i64,
 ) -> Result<(i64, u32), AppError> {
-    let current = find(db, owner).await?;
-    let units_before: u32 = current
-        .as_ref()
-        .map(|c| c.items.iter().map(|i| i.quantity.max(0) as u32).sum())
-        .unwrap_or(0);
-    let units_after = units_before + qty as u32;
-    let in_cart = current
-        .as_ref()
-        .and_then(|c| c.items.iter().find(|i| i.product_id == product.id))
-        .map(|i| i.quantity)
-        .unwrap_or(0);
-    let lines = current.as_ref().map(|c| c.items.len()).unwrap_or(0);
-    let wanted = in_cart + qty;
-    if wanted > MAX_LINE_QUANTITY {
-        return Err(AppError::field(
-            "quantity",
-            format!("You can have at most {MAX_LINE_QUANTITY} of one product in your cart (you have {in_cart})."),
-        ));
-    }
-    if wanted > product.stock {
-        let msg = match (product.stock, in_cart) {
-            (s, _) if s <= 0 => format!("Sorry, {} is sold out.", product.name),
-            (s, 0) => format!("Only {s} left of {}.", product.name),
-            (s, c) => format!(
-                "Only {s} left of {}, and you already have {c} in your cart.",
-                product.name
-            ),
-        };
-        return Err(AppError::field("quantity", msg));
-    }
-    if in_cart == 0 && lines >= MAX_CART_LINES {
-        return Err(AppError::Conflict(format!(
-            "Your cart can hold at most {MAX_CART_LINES} different products."
-        )));
-    }
-
-    for _ in 0..3 {
-        // The line exists: add to it.
+    let cap = MAX_LINE_QUANTITY.min(product.stock);
+    for _ in 0..4 {
+        // The line exists and has room: add to it.
         let mut f = owner.filter();
-        f.insert("items.product_id", product.id);
-        let res = carts(db)
-            .update_one(
+        f.insert(
+            "items",
+            doc! { "$elemMatch": { "product_id": product.id, "quantity": { "$lte": cap - qty } } },
+        );
+        let updated = carts(db)
+            .find_one_and_update(
                 f,
-                doc! { "$inc": { "items.$.quantity": qty, "version": 1 }, "$set": owner.touch() },
+                doc! { "$inc": { "items.$[line].quantity": qty, "version": 1 }, "$set": owner.touch() },
             )
+            .array_filters(vec![doc! { "line.product_id": product.id }])
+            .return_document(ReturnDocument::After)
             .await?;
-        if res.matched_count == 1 {
-            return Ok((wanted, units_after));
+        if let Some(cart) = updated {
+            return Ok(counts_after(&cart, &product.id));
         }
-        // No such line (or no cart yet): push it, creating the cart if needed.
+        // No such line (or no cart yet): push it while there is room for a line,
+        // creating the cart if needed.
         let mut f = owner.filter();
         f.insert("items.product_id", doc! { "$ne": product.id });
+        f.insert(
+            format!("items.{}", MAX_CART_LINES - 1),
+            doc! { "$exists": false },
+        );
         let item = mongodb::bson::to_bson(&CartItem {
             product_id: product.id,
             quantity: qty,
@@ -250,28 +230,87 @@ pub async fn add(
             Owner::User(_) => "user_id",
             Owner::Guest(_) => "guest_key",
         });
-        match carts(db)
-            .update_one(
-                f,
-                doc! {
-                    "$push": { "items": item },
-                    "$inc": { "version": 1 },
-                    "$set": owner.touch(),
-                    "$setOnInsert": insert,
-                },
-            )
-            .upsert(true)
-            .await
-        {
-            Ok(_) => return Ok((wanted, units_after)),
-            // Someone created the cart or the line at the same moment: try again.
-            Err(e) if crate::db::is_duplicate_key(&e) => continue,
-            Err(e) => return Err(e.into()),
+        if qty <= cap {
+            match carts(db)
+                .find_one_and_update(
+                    f,
+                    doc! {
+                        "$push": { "items": item },
+                        "$inc": { "version": 1 },
+                        "$set": owner.touch(),
+                        "$setOnInsert": insert,
+                    },
+                )
+                .upsert(true)
+                .return_document(ReturnDocument::After)
+                .await
+            {
+                Ok(Some(cart)) => return Ok(counts_after(&cart, &product.id)),
+                Ok(None) => return Err(AppError::Internal),
+                // The cart exists but the line is there (or the cart is full), or
+                // someone created the cart at this very moment: look and decide.
+                Err(e) if crate::db::is_duplicate_key(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let current = find(db, owner).await?;
+        let in_cart = current
+            .as_ref()
+            .and_then(|c| c.items.iter().find(|i| i.product_id == product.id))
+            .map(|i| i.quantity);
+        match in_cart {
+            Some(have) if have + qty > cap => return Err(over_limit(product, have, qty)),
+            None if qty > cap => return Err(over_limit(product, 0, qty)),
+            None if current
+                .as_ref()
+                .is_some_and(|c| c.items.len() >= MAX_CART_LINES) =>
+            {
+                return Err(AppError::Conflict(format!(
+                    "Your cart can hold at most {MAX_CART_LINES} different products."
+                )))
+            }
+            // The cart changed between the two updates: try again.
+            _ => continue,
         }
     }
     Err(AppError::Conflict(
         "Your cart was being changed at the same time; please try again.".into(),
     ))
+}
+
+/// Units of `product_id` in the cart and units in the whole cart.
+fn counts_after(cart: &Cart, product_id: &ObjectId) -> (i64, u32) {
+    let in_cart = cart
+        .items
+        .iter()
+        .find(|i| i.product_id == *product_id)
+        .map(|i| i.quantity)
+        .unwrap_or(0);
+    let units = cart
+        .items
+        .iter()
+        .map(|i| u32::try_from(i.quantity.max(0)).unwrap_or(0))
+        .sum();
+    (in_cart, units)
+}
+
+/// Why `qty` more units of a product cannot go into a line that holds `have`.
+fn over_limit(product: &catalog::Product, have: i64, qty: i64) -> AppError {
+    if have + qty > MAX_LINE_QUANTITY {
+        return AppError::field(
+            "quantity",
+            format!("You can have at most {MAX_LINE_QUANTITY} of one product in your cart (you have {have})."),
+        );
+    }
+    let msg = match (product.stock, have) {
+        (s, _) if s <= 0 => format!("Sorry, {} is sold out.", product.name),
+        (s, 0) => format!("Only {s} left of {}.", product.name),
+        (s, c) => format!(
+            "Only {s} left of {}, and you already have {c} in your cart.",
+            product.name
+        ),
+    };
+    AppError::field("quantity", msg)
 }
 
 /// Sets a line's quantity (0 removes it). False if the line was not there.

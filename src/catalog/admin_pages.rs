@@ -1,7 +1,9 @@
 //! Admin pages for products, stock, pictures and categories.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
+
+use crate::ui::head::PageTitle;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
@@ -23,7 +25,7 @@ pub fn AdminProductsPage() -> impl IntoView {
     let categories = Resource::new(|| (), |_| list_categories());
     let deleted = move || query.with(|q| q.get("deleted").is_some());
     view! {
-        <Title text="Products – admin" />
+        <PageTitle text="Products – admin" />
         <Meta name="description" content="Search, filter and edit the shop's products and stock." />
         <AdminGate>
             <div class="page-header">
@@ -226,7 +228,7 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
 pub fn AdminProductNewPage() -> impl IntoView {
     let categories = Resource::new(|| (), |_| list_categories());
     view! {
-        <Title text="New product – admin" />
+        <PageTitle text="New product – admin" />
         <Meta name="description" content="Add a product to the catalog." />
         <AdminGate>
             <h1>"New product"</h1>
@@ -306,7 +308,7 @@ pub fn AdminProductEditPage() -> impl IntoView {
                             let images = p.images.clone();
                             let (pid1, pid2, pid3, pid4, pid5) = (pid.clone(), pid.clone(), pid.clone(), pid.clone(), pid.clone());
                             view! {
-                                <Title text=format!("{} – admin", p.name) />
+                                <PageTitle text=format!("{} – admin", p.name) />
                                 <Meta name="description" content="Edit a product." />
                                 <div class="page-header">
                                     <h1>{p.name.clone()}</h1>
@@ -431,7 +433,7 @@ pub fn AdminCategoriesPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text="Categories – admin" />
+        <PageTitle text="Categories – admin" />
         <Meta name="description" content="Create, rename, move and delete product categories." />
         <AdminGate>
             <h1>"Categories"</h1>

@@ -218,7 +218,7 @@ pub async fn save_product(
                 .await
                 .map_err(keep)?;
             tracing::info!(product_id = %product.id, "product created");
-            leptos_axum::redirect(&format!(
+            crate::server::redirect(&format!(
                 "/admin/products/{}?created=1",
                 product.id.to_hex()
             ));
@@ -304,7 +304,7 @@ pub async fn delete_product(id: String, confirm: Option<String>) -> Result<(), A
     }
     state.search.apply(&[], &[oid])?;
     tracing::info!(product_id = %oid, "product deleted");
-    leptos_axum::redirect("/admin/products?deleted=1");
+    crate::server::redirect("/admin/products?deleted=1");
     Ok(())
 }
 
@@ -386,6 +386,8 @@ async fn validate_category(
         errors.add("name", "Enter the category name.");
     } else if name_t.chars().count() > 60 {
         errors.add("name", "Use at most 60 characters.");
+    } else if super::types::has_stray_control(name_t, false) {
+        errors.add("name", "The name contains characters we cannot use.");
     }
     let slug_t = if slug.trim().is_empty() {
         super::types::slugify(name_t)
@@ -397,6 +399,11 @@ async fn validate_category(
     }
     if description.chars().count() > 1000 {
         errors.add("description", "Use at most 1,000 characters.");
+    } else if super::types::has_stray_control(description, true) {
+        errors.add(
+            "description",
+            "The description contains characters we cannot use.",
+        );
     }
     let parent = match parent_id.trim() {
         "" => None,

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use futures::TryStreamExt;
 use http::{header, HeaderMap, StatusCode};
@@ -144,7 +144,10 @@ pub async fn upload(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    let back = format!("/admin/products/{}", id.trim());
+    let back = match ObjectId::parse_str(id.trim()) {
+        Ok(oid) => format!("/admin/products/{}", oid.to_hex()),
+        Err(_) => "/admin/products".to_string(),
+    };
     let result = async {
         let user = crate::accounts::auth::user_from_session(&state, &session)
             .await?
@@ -191,6 +194,12 @@ pub async fn upload(
             )
         })?;
         let alt = alt.trim().chars().take(200).collect::<String>();
+        if super::types::has_stray_control(&alt, false) {
+            return Err(AppError::field(
+                "alt",
+                "The description of the picture contains characters we cannot use.",
+            ));
+        }
         let image_id = store_image(&state.db, &bytes, content_type).await?;
         let image = ProductImage {
             id: image_id,
@@ -207,21 +216,21 @@ pub async fn upload(
     .await;
 
     match (result, wants_html) {
-        (Ok(_), true) => Redirect::to(&format!("{back}?image=added")).into_response(),
+        (Ok(_), true) => crate::server::redirect_response(&format!("{back}?image=added")),
         (Ok(image_id), false) => (
             StatusCode::CREATED,
             axum::Json(serde_json::json!({ "id": image_id.to_hex(), "url": super::types::image_url(&image_id.to_hex()) })),
         )
             .into_response(),
         (Err(AppError::Unauthorized), true) => {
-            Redirect::to(&format!("/login?next={}", super::types::url_encode(&back))).into_response()
+            crate::server::redirect_response(&format!("/login?next={}", super::types::url_encode(&back)))
         }
         (Err(e), true) if matches!(e, AppError::Invalid(_) | AppError::PayloadTooLarge(_) | AppError::BadRequest(_)) => {
             let msg = e
                 .form_errors()
                 .and_then(|f| f.fields.first().map(|m| m.message.clone()))
                 .unwrap_or_else(|| e.to_string());
-            Redirect::to(&format!("{back}?image_error={}", super::types::url_encode(&msg))).into_response()
+            crate::server::redirect_response(&format!("{back}?image_error={}", super::types::url_encode(&msg)))
         }
         (Err(e), _) => e.into_response(),
     }

@@ -1,7 +1,9 @@
 //! Storefront pages: home, product list with search and filters, product page.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
+
+use crate::ui::head::PageTitle;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -52,7 +54,7 @@ pub fn ProductCardView(product: ProductCard) -> impl IntoView {
 pub fn HomePage() -> impl IntoView {
     let data = Resource::new(|| (), |_| home_page_data());
     view! {
-        <Title text="" />
+        <PageTitle text="" />
         <Meta name="description" content="oxcart: an independent online shop. Browse the catalog, search, and order securely." />
         <section class="hero" aria-labelledby="hero-title">
             <h1 id="hero-title">"Welcome to oxcart"</h1>
@@ -115,7 +117,7 @@ pub fn ProductsPage() -> impl IntoView {
     let params = Memo::new(move |_| query.with(params_from_query));
     let results = Resource::new(move || params.get(), search_products);
     view! {
-        <Title text=move || {
+        <PageTitle text=move || {
             let q = params.with(|p| p.q.clone().unwrap_or_default());
             if q.trim().is_empty() { "Products".to_string() } else { format!("“{}” – search", q.trim()) }
         } />
@@ -394,7 +396,7 @@ pub fn ProductPage() -> impl IntoView {
                         let images = p.images.clone();
                         let name = p.name.clone();
                         view! {
-                            <Title text=p.name.clone() />
+                            <PageTitle text=p.name.clone() />
                             <Meta name="description" content=description.clone() />
                             <Meta property="og:type" content="product" />
                             <Meta property="og:title" content=p.name.clone() />

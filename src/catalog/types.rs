@@ -423,6 +423,13 @@ pub struct ValidProduct {
     pub featured: bool,
 }
 
+/// True when `s` holds a control character a person cannot have meant: none at all
+/// in one-line fields; in multi-line fields only line breaks and tabs are allowed.
+pub fn has_stray_control(s: &str, multiline: bool) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
+}
+
 pub fn is_valid_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 120
@@ -506,6 +513,11 @@ impl ProductForm {
         let description = self.description.trim().to_string();
         if description.chars().count() > 5000 {
             errors.add("description", "Use at most 5,000 characters.");
+        } else if has_stray_control(&description, true) {
+            errors.add(
+                "description",
+                "The description contains characters we cannot use.",
+            );
         }
         let price = errors.check("price", parse_price(&self.price, currency));
         let category_id = Some(self.category_id.trim().to_string()).filter(|s| !s.is_empty());
@@ -526,6 +538,8 @@ impl ProductForm {
             errors.add("tags", "Use at most 20 tags.");
         } else if tags.iter().any(|t| t.chars().count() > 40) {
             errors.add("tags", "Each tag can be at most 40 characters.");
+        } else if tags.iter().any(|t| has_stray_control(t, false)) {
+            errors.add("tags", "A tag contains characters we cannot use.");
         }
         let stock = match self.stock.trim().parse::<i64>() {
             Ok(s) if s < 0 => {

@@ -52,7 +52,7 @@ pub async fn place_order(address: AddressForm, checkout_key: String) -> Result<S
     }
     let order = service::place_order(&state, &user, address, &checkout_key).await?;
     let id = order.id.to_hex();
-    leptos_axum::redirect(&format!("/account/orders/{id}?placed=1"));
+    crate::server::redirect(&format!("/account/orders/{id}?placed=1"));
     Ok(id)
 }
 

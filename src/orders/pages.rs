@@ -1,7 +1,9 @@
 //! Checkout, the shopper's orders, and the admin order pages.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
+
+use crate::ui::head::PageTitle;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
@@ -52,7 +54,7 @@ pub fn CheckoutPage() -> impl IntoView {
         Signal::derive(move || err.get().and_then(|e| e.field_message(name)))
     };
     view! {
-        <Title text="Checkout" />
+        <PageTitle text="Checkout" />
         <Meta name="description" content="Enter your shipping address and place your order." />
         <h1>"Checkout"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -145,7 +147,7 @@ pub fn OrdersPage() -> impl IntoView {
         Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok())));
     let orders = Resource::new(move || page.get(), my_orders);
     view! {
-        <Title text="Your orders" />
+        <PageTitle text="Your orders" />
         <Meta name="description" content="Every order you placed, newest first." />
         <h1>"Your orders"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -297,7 +299,7 @@ pub fn OrderPage() -> impl IntoView {
                         let unpaid = o.status == OrderStatus::AwaitingPayment;
                         let (id_pay, id_cancel) = (o.id.clone(), o.id.clone());
                         view! {
-                            <Title text=format!("Order {}", o.number) />
+                            <PageTitle text=format!("Order {}", o.number) />
                             <Meta name="description" content=format!("Order {}: status, products and shipping address.", o.number) />
                             <div class="page-header">
                                 <h1>"Order " {o.number.clone()}</h1>
@@ -345,7 +347,7 @@ pub fn AdminOrdersPage() -> impl IntoView {
         |(s, q, p)| admin_orders(s, q, p),
     );
     view! {
-        <Title text="Orders – admin" />
+        <PageTitle text="Orders – admin" />
         <Meta name="description" content="All orders, by status, with search by e-mail or order number." />
         <crate::admin::AdminGate>
             <h1>"Orders"</h1>
@@ -409,7 +411,7 @@ pub fn AdminOrderPage() -> impl IntoView {
                             .collect();
                             let id = o.id.clone();
                             view! {
-                                <Title text=format!("Order {} – admin", o.number) />
+                                <PageTitle text=format!("Order {} – admin", o.number) />
                                 <Meta name="description" content="Order details for the shop." />
                                 <div class="page-header">
                                     <h1>"Order " {o.number.clone()}</h1>

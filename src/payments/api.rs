@@ -46,7 +46,7 @@ pub async fn pay_order(order_id: String) -> Result<String, AppError> {
         ));
     }
     let url = crate::payments::service::checkout_url(&state, &order).await?;
-    leptos_axum::redirect(&url);
+    crate::server::redirect(&url);
     Ok(url)
 }
 

@@ -1,7 +1,9 @@
 //! The page Stripe sends the shopper back to after paying.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
+
+use crate::ui::head::PageTitle;
 use leptos_router::hooks::use_query_map;
 
 use super::api::order_payment_status;
@@ -37,7 +39,7 @@ pub fn CheckoutSuccessPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Thank you for your order" />
+        <PageTitle text="Thank you for your order" />
         <Meta name="description" content="Your payment and order confirmation." />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

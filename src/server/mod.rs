@@ -96,6 +96,29 @@ pub fn app_state() -> Result<AppState, AppError> {
     })
 }
 
+/// Redirects the current server-function call (a plain form post gets a 302, the
+/// app a redirect header). Never panics: `leptos_axum::redirect` would on a location
+/// that is not a valid header value, so such a location is logged and replaced by `/`.
+/// Locations built from input must be checked first (see `accounts::types::safe_next`).
+pub fn redirect(location: &str) {
+    if HeaderValue::from_str(location).is_ok() {
+        leptos_axum::redirect(location);
+    } else {
+        tracing::error!("refused to redirect to a location that is not a valid header value");
+        leptos_axum::redirect("/");
+    }
+}
+
+/// A redirect response for plain axum handlers, with the same guarantee as [`redirect`].
+pub fn redirect_response(location: &str) -> Response {
+    if HeaderValue::from_str(location).is_ok() {
+        axum::response::Redirect::to(location).into_response()
+    } else {
+        tracing::error!("refused to redirect to a location that is not a valid header value");
+        axum::response::Redirect::to("/").into_response()
+    }
+}
+
 /// Sets the HTTP status of the page being rendered (server side only).
 pub fn set_status(code: u16) {
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
@@ -220,11 +243,10 @@ async fn explain_upload_too_large(req: Request, next: Next) -> Response {
         crate::catalog::images::MAX_IMAGE_BYTES / (1024 * 1024)
     );
     if wants_html {
-        axum::response::Redirect::to(&format!(
+        redirect_response(&format!(
             "{back}?image_error={}",
             crate::catalog::types::url_encode(&format!("That file is too large: {message}."))
         ))
-        .into_response()
     } else {
         AppError::PayloadTooLarge(message).into_response()
     }

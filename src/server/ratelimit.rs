@@ -1,5 +1,12 @@
-//! Sliding-window attempt counters in MongoDB, so limits hold across every app instance.
-//! Each attempt is one small document that a TTL index removes after its window.
+//! Sliding-window attempt limits in MongoDB, so they hold across every app instance
+//! and under simultaneous requests.
+//!
+//! Each key (e.g. `login:account:<email>`) is one document holding the times of its
+//! most recent attempts (at most `max` of them). An attempt is *reserved* before the
+//! work it guards is done, with one conditional update: it is added only while fewer
+//! than `max` attempts fall inside the window, so N parallel attempts count as N and
+//! the (N+1)-th is refused, whatever the interleaving. An attempt that turns out not
+//! to count (a successful sign-in) is released again.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -11,7 +18,10 @@ use mongodb::{Database, IndexModel};
 
 use crate::error::AppError;
 
-pub const COLLECTION: &str = "rate_limit_attempts";
+pub const COLLECTION: &str = "rate_limits";
+/// Where attempts were kept before limits became atomic (one document per attempt).
+/// Nothing reads it any more; its TTL index empties it within one window.
+pub const LEGACY_COLLECTION: &str = "rate_limit_attempts";
 
 /// A limit: at most `max` attempts per `window`.
 #[derive(Debug, Clone, Copy)]
@@ -42,67 +52,121 @@ pub const REGISTER_PER_ADDRESS: Limit = Limit {
 };
 
 pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
-    let coll = db.collection::<Document>(COLLECTION);
-    coll.create_index(
-        IndexModel::builder()
-            .keys(doc! { "key": 1, "at": 1 })
-            .options(IndexOptions::builder().name("key_at".to_string()).build())
-            .build(),
-    )
-    .await?;
-    coll.create_index(
-        IndexModel::builder()
-            .keys(doc! { "expires_at": 1 })
-            .options(
-                IndexOptions::builder()
-                    .name("expires_at_ttl".to_string())
-                    .expire_after(Duration::from_secs(0))
-                    .build(),
-            )
-            .build(),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Fails with `RateLimited` (saying when to try again) if `key` already used its limit.
-pub async fn check(db: &Database, key: &str, limit: Limit) -> Result<(), AppError> {
-    let coll = db.collection::<Document>(COLLECTION);
-    let now = DateTime::now().timestamp_millis();
-    let since = DateTime::from_millis(now - limit.window.as_millis() as i64);
-    let filter = doc! { "key": key, "at": { "$gt": since } };
-    let count = coll.count_documents(filter.clone()).await?;
-    if count < limit.max {
-        return Ok(());
-    }
-    // The window frees up when the oldest attempt inside it ages out.
-    let oldest = coll
-        .find_one(filter)
-        .sort(doc! { "at": 1 })
-        .await?
-        .and_then(|d| d.get_datetime("at").ok().copied());
-    let retry_after_ms = oldest
-        .map(|t| t.timestamp_millis() + limit.window.as_millis() as i64 - now)
-        .unwrap_or(limit.window.as_millis() as i64);
-    Err(AppError::RateLimited {
-        retry_after_secs: (retry_after_ms.max(1000) as u64).div_ceil(1000),
-    })
-}
-
-/// Counts one attempt against `key`.
-pub async fn record(db: &Database, key: &str, limit: Limit) -> Result<(), AppError> {
-    let now = DateTime::now();
-    let expires = DateTime::from_millis(now.timestamp_millis() + limit.window.as_millis() as i64);
     db.collection::<Document>(COLLECTION)
-        .insert_one(doc! { "key": key, "at": now, "expires_at": expires })
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! { "expires_at": 1 })
+                .options(
+                    IndexOptions::builder()
+                        .name("expires_at_ttl".to_string())
+                        .expire_after(Duration::from_secs(0))
+                        .build(),
+                )
+                .build(),
+        )
         .await?;
     Ok(())
 }
 
-/// Forgets the attempts of `key` (e.g. an account's failures after it signs in).
+/// One reserved attempt; pass it to [`release`] if it should not count after all.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    key: String,
+    id: String,
+}
+
+fn window_ms(limit: Limit) -> i64 {
+    i64::try_from(limit.window.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Reserves one attempt against `key`, or fails with `RateLimited` (saying when
+/// to try again) when `key` already used its limit inside the window.
+pub async fn reserve(db: &Database, key: &str, limit: Limit) -> Result<Attempt, AppError> {
+    let coll = db.collection::<Document>(COLLECTION);
+    let now = DateTime::now();
+    let since = DateTime::from_millis(now.timestamp_millis() - window_ms(limit));
+    let max = limit.max.max(1);
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    // Room for one more: fewer than `max` attempts kept, or the oldest kept one is
+    // outside the window (attempts are kept oldest first, at most `max` of them).
+    let room = doc! { "$or": [
+        { format!("attempts.{}", max - 1): { "$exists": false } },
+        { "attempts.0.at": { "$lte": since } },
+    ] };
+    let mut filter = doc! { "_id": key };
+    filter.extend(room);
+    let update = doc! {
+        "$push": { "attempts": {
+            "$each": [ { "at": now, "id": &id } ],
+            "$sort": { "at": 1 },
+            "$slice": -(max as i64),
+        } },
+        "$set": { "expires_at": DateTime::from_millis(now.timestamp_millis() + window_ms(limit)) },
+    };
+    let attempt = Attempt {
+        key: key.to_string(),
+        id,
+    };
+    // With upsert, a key seen for the first time is created by the same update. A
+    // duplicate-key error means the document exists but has no room (or another
+    // request created it at this very moment): decide once more without upsert.
+    match coll
+        .update_one(filter.clone(), update.clone())
+        .upsert(true)
+        .await
+    {
+        Ok(_) => return Ok(attempt),
+        Err(e) if crate::db::is_duplicate_key(&e) => {}
+        Err(e) => return Err(e.into()),
+    }
+    if coll.update_one(filter, update).await?.matched_count == 1 {
+        return Ok(attempt);
+    }
+    Err(refused(db, key, limit, now).await?)
+}
+
+/// The `RateLimited` error for a full key: the window frees up when the oldest
+/// attempt inside it ages out.
+async fn refused(
+    db: &Database,
+    key: &str,
+    limit: Limit,
+    now: DateTime,
+) -> Result<AppError, AppError> {
+    let oldest = db
+        .collection::<Document>(COLLECTION)
+        .find_one(doc! { "_id": key })
+        .await?
+        .and_then(|d| {
+            d.get_array("attempts")
+                .ok()
+                .and_then(|a| a.first())
+                .and_then(|a| a.as_document())
+                .and_then(|a| a.get_datetime("at").ok().copied())
+        });
+    let retry_after_ms = oldest
+        .map(|t| t.timestamp_millis() + window_ms(limit) - now.timestamp_millis())
+        .unwrap_or(window_ms(limit));
+    Ok(AppError::RateLimited {
+        retry_after_secs: (retry_after_ms.max(1000) as u64).div_ceil(1000),
+    })
+}
+
+/// Takes back a reserved attempt that should not count (e.g. the sign-in succeeded).
+pub async fn release(db: &Database, attempt: &Attempt) -> Result<(), AppError> {
+    db.collection::<Document>(COLLECTION)
+        .update_one(
+            doc! { "_id": &attempt.key },
+            doc! { "$pull": { "attempts": { "id": &attempt.id } } },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Forgets every attempt of `key` (e.g. an account's failures after it signs in).
 pub async fn clear(db: &Database, key: &str) -> Result<(), AppError> {
     db.collection::<Document>(COLLECTION)
-        .delete_many(doc! { "key": key })
+        .delete_one(doc! { "_id": key })
         .await?;
     Ok(())
 }

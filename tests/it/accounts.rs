@@ -422,10 +422,25 @@ async fn failed_sign_ins_are_limited_then_the_limit_lifts() {
 
     // Fifteen minutes later (the attempts age out), the account can sign in again.
     let old = DateTime::from_millis(DateTime::now().timestamp_millis() - 16 * 60 * 1000);
-    app.state
-        .db
-        .collection::<Document>("rate_limit_attempts")
-        .update_many(doc! {}, doc! { "$set": { "at": old } })
+    let limits = app.state.db.collection::<Document>("rate_limits");
+    let key = format!("login:account:{email}");
+    let held = limits
+        .find_one(doc! { "_id": &key })
+        .await
+        .unwrap()
+        .unwrap();
+    let aged: Vec<Document> = held
+        .get_array("attempts")
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let mut a = a.as_document().unwrap().clone();
+            a.insert("at", old);
+            a
+        })
+        .collect();
+    limits
+        .update_one(doc! { "_id": &key }, doc! { "$set": { "attempts": aged } })
         .await
         .unwrap();
     assert_eq!(b.login(&email, STRONG_PASSWORD).await.status(), 200);
