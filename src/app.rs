@@ -1,7 +1,7 @@
-//! The HTML shell, the router and the pages every shop has (home, 404, error).
+//! The HTML shell, the route table, and the 404 page.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
+use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -10,21 +10,22 @@ use leptos_router::{
 use crate::accounts::pages::{
     AccountPage, ForgotPasswordPage, LoginPage, RegisterPage, ResetPasswordPage,
 };
-use crate::admin::AdminHome;
-use crate::cart::pages::CartPage;
-use crate::catalog::admin_pages::{
+use crate::admin::catalog::{
     AdminCategoriesPage, AdminProductEditPage, AdminProductNewPage, AdminProductsPage,
 };
-use crate::catalog::pages::{HomePage, ProductPage, ProductsPage};
-use crate::orders::pages::{AdminOrderPage, AdminOrdersPage, CheckoutPage, OrderPage, OrdersPage};
-use crate::payments::pages::CheckoutSuccessPage;
+use crate::admin::orders::{AdminOrderPage, AdminOrdersPage};
+use crate::admin::AdminHome;
+use crate::cart::pages::CartPage;
+use crate::orders::pages::{CheckoutPage, CheckoutSuccessPage, OrderPage, OrdersPage};
+use crate::storefront::layout::{Footer, Header};
+use crate::storefront::pages::{HomePage, ProductPage, ProductsPage};
 use crate::ui::head::{PageTitle, ShopTitle};
-use crate::ui::layout::{Footer, Header};
+use crate::ui::HeaderVersion;
 
 /// The document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::security::set_page_csp();
+    crate::kernel::web::set_page_csp();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -42,21 +43,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// Shared between components: bumped after anything that changes the header
-/// (sign-in, sign-out, cart changes), so it refetches.
-#[derive(Clone, Copy)]
-pub struct HeaderVersion(pub RwSignal<u32>);
-
-impl HeaderVersion {
-    pub fn bump(&self) {
-        self.0.update(|n| *n += 1);
-    }
-}
-
-pub fn use_header_version() -> HeaderVersion {
-    use_context::<HeaderVersion>().unwrap_or_else(|| HeaderVersion(RwSignal::new(0)))
 }
 
 #[component]
@@ -104,8 +90,7 @@ pub fn App() -> impl IntoView {
 /// The page for any address the shop does not have. Answers with status 404.
 #[component]
 pub fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::server::set_status(404);
+    crate::ui::status::set_status(404);
     view! {
         <PageTitle text="Page not found" />
         <Meta name="description" content="The page you asked for does not exist in this shop." />
@@ -123,55 +108,4 @@ pub fn NotFound() -> impl IntoView {
             </form>
         </section>
     }
-}
-
-/// Shown instead of a page whose data could not be loaded; sets the matching HTTP status.
-#[component]
-pub fn ErrorPage(error: crate::error::AppError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::server::set_status(error.status_code());
-    let (title, hint) = match &error {
-        crate::error::AppError::NotFound => (
-            "Not found",
-            "It may have been removed, or the link may be wrong.",
-        ),
-        crate::error::AppError::Unauthorized => (
-            "Please sign in",
-            "You need to be signed in to see this page.",
-        ),
-        crate::error::AppError::Forbidden => ("Not allowed", "Your account cannot open this page."),
-        crate::error::AppError::Unavailable => (
-            "Temporarily unavailable",
-            "The shop cannot reach its database right now. Please try again in a moment.",
-        ),
-        crate::error::AppError::Invalid(_) | crate::error::AppError::BadRequest(_) => (
-            "Please check your request",
-            "Something in the address of this page is not right. Change it and try again.",
-        ),
-        _ => (
-            "Something went wrong",
-            "Please try again. If it keeps happening, let us know.",
-        ),
-    };
-    view! {
-        <PageTitle text=title />
-        <Meta name="description" content=hint />
-        <section class="notice-page" role="alert" aria-labelledby="err-title">
-            <h1 id="err-title">{title}</h1>
-            <p>{error.to_string()}</p>
-            {error.form_errors().map(|f| view! {
-                <ul>{f.fields.iter().map(|m| view! { <li>{m.message.clone()}</li> }).collect_view()}</ul>
-            })}
-            <p class="muted">{hint}</p>
-            <ul class="inline-links">
-                <li><a href="/">"Go to the home page"</a></li>
-            </ul>
-        </section>
-    }
-}
-
-/// A link to the canonical URL of the current page, for search engines.
-#[component]
-pub fn Canonical(path: String) -> impl IntoView {
-    view! { <Link rel="canonical" href=path /> }
 }

@@ -42,42 +42,4 @@ pub enum Command {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Measure speed on this machine (used by scripts/bench). Writes to the
-    /// configured database: point OXCART_DATABASE at a scratch database.
-    Bench {
-        #[command(subcommand)]
-        what: BenchCommand,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Build the search index and time queries in process.
-    Search {
-        /// Catalog size (seeded if the database has fewer products).
-        #[arg(long, default_value_t = 10_000)]
-        products: u64,
-        /// How many queries to time.
-        #[arg(long, default_value_t = 2_000)]
-        queries: usize,
-    },
-    /// Many shoppers buy the last units of one product at once (against a running shop).
-    Checkout {
-        /// The running shop, e.g. http://127.0.0.1:3000
-        #[arg(long)]
-        url: String,
-        #[arg(long, default_value_t = 200)]
-        buyers: usize,
-        #[arg(long, default_value_t = 50)]
-        units: i64,
-    },
-    /// Guests add and update cart lines concurrently (against a running shop).
-    Cart {
-        #[arg(long)]
-        url: String,
-        #[arg(long, default_value_t = 64)]
-        connections: usize,
-        #[arg(long, default_value_t = 15)]
-        seconds: u64,
-    },
 }

@@ -2,33 +2,28 @@
 //! oxcart: a self-hosted online shop. One crate: the server renders every page
 //! (feature `ssr`) and the browser hydrates it (feature `hydrate`).
 //!
-//! Features live in folders with their types, server functions and pages together:
-//! `accounts`, `catalog`, `cart`, `orders`, `payments`, `admin`. Server-only code
-//! (database, payments, mail, search) is behind `#[cfg(feature = "ssr")]`.
+//! Dependencies run one way (the architecture test checks it):
+//! `shared` ← `ui`, `kernel` ← `catalog` ← `cart` ← `accounts`; `orders` → `catalog`,
+//! `cart`; `payments` → `orders`; `storefront` → `catalog`, `cart`, `accounts`;
+//! `admin` → the features it manages; `app` → the pages; `server` → everything.
+//! Nothing imports `server`, the composition root, except the binary and the tests.
+//! Each feature folder keeps its types, server functions and pages together; its
+//! server-only parts (store, service) are behind `#[cfg(feature = "ssr")]`.
 
 pub mod accounts;
 pub mod admin;
 pub mod app;
 pub mod cart;
 pub mod catalog;
-pub mod error;
-pub mod money;
 pub mod orders;
-pub mod payments;
+pub mod shared;
+pub mod storefront;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
-pub mod bench;
+pub mod kernel;
 #[cfg(feature = "ssr")]
-pub mod cli;
-#[cfg(feature = "ssr")]
-pub mod config;
-#[cfg(feature = "ssr")]
-pub mod db;
-#[cfg(feature = "ssr")]
-pub mod devtools;
-#[cfg(feature = "ssr")]
-pub mod mail;
+pub mod payments;
 #[cfg(feature = "ssr")]
 pub mod server;
 

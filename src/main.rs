@@ -2,10 +2,12 @@
 
 use std::process::ExitCode;
 
+mod cli;
+
 use clap::Parser;
+use cli::{Cli, Command};
 use oxcart::accounts::cli::{create_or_promote, read_password, AdminOutcome, PasswordSource};
-use oxcart::cli::{BenchCommand, Cli, Command};
-use oxcart::config::Settings;
+use oxcart::kernel::config::Settings;
 use oxcart::server::{self, Application};
 
 #[global_allocator]
@@ -33,50 +35,6 @@ async fn main() -> ExitCode {
         Command::CreateAdmin { email, name } => {
             create_admin(settings, &email, name.as_deref()).await
         }
-        Command::Bench { what } => bench(settings, what).await,
-    }
-}
-
-async fn bench(settings: Settings, what: BenchCommand) -> ExitCode {
-    let db = match database(&settings).await {
-        Ok(db) => db,
-        Err(e) => {
-            eprintln!("oxcart bench: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let currency = settings.currency.clone();
-    let result = match what {
-        BenchCommand::Search { products, queries } => {
-            oxcart::bench::search(&db, &currency, products, queries).await
-        }
-        BenchCommand::Checkout { url, buyers, units } => {
-            oxcart::bench::checkout(&db, &currency, url.trim_end_matches('/'), buyers, units).await
-        }
-        BenchCommand::Cart {
-            url,
-            connections,
-            seconds,
-        } => {
-            oxcart::bench::cart(
-                &db,
-                &currency,
-                url.trim_end_matches('/'),
-                connections,
-                seconds,
-            )
-            .await
-        }
-    };
-    match result {
-        Ok(report) => {
-            println!("{report}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("oxcart bench: {e}");
-            ExitCode::FAILURE
-        }
     }
 }
 
@@ -87,8 +45,8 @@ async fn serve(settings: Settings) -> ExitCode {
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(e) => {
-            tracing::error!("cannot listen on {addr}: {e}");
-            eprintln!("oxcart: cannot listen on {addr}: {e}");
+            tracing::error!("cannot start on {addr}: {e}");
+            eprintln!("oxcart: cannot start on {addr}: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -107,14 +65,17 @@ async fn serve(settings: Settings) -> ExitCode {
 
 /// Connects and prepares the database for a one-off command.
 async fn database(settings: &Settings) -> Result<mongodb::Database, String> {
-    let client = oxcart::db::connect(settings).await;
+    let client = oxcart::kernel::db::connect(settings).await;
     let db = client.database(&settings.database);
-    oxcart::db::ping(&db, std::time::Duration::from_secs(10))
+    oxcart::kernel::db::ping(&db, std::time::Duration::from_secs(10))
         .await
         .map_err(|e| format!("cannot reach the database: {e}"))?;
-    oxcart::db::ensure_indexes(&db)
-        .await
-        .map_err(|e| format!("cannot create indexes: {}", oxcart::db::short_reason(&e)))?;
+    server::startup::ensure_indexes(&db).await.map_err(|e| {
+        format!(
+            "cannot create indexes: {}",
+            oxcart::kernel::db::short_reason(&e)
+        )
+    })?;
     Ok(db)
 }
 
@@ -131,7 +92,7 @@ async fn seed(settings: Settings, products: u64, if_empty: bool) -> ExitCode {
         return ExitCode::from(2);
     }
     let show = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    match oxcart::catalog::seed::run(&db, products, &settings.currency, if_empty, show).await {
+    match oxcart::catalog::seed::run(&db, products, settings.currency, if_empty, show).await {
         Ok(0) if if_empty => {
             println!("the catalog already has products; nothing seeded");
             ExitCode::SUCCESS

@@ -4,23 +4,36 @@
 use leptos::prelude::*;
 
 use super::types::{SessionSummary, UserView};
-use crate::error::AppError;
+use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
 use {
     super::types::{safe_next, DisplayName, Email, Password},
     super::{auth, password, store},
-    crate::error::FormErrors,
-    crate::server::{app_state, ratelimit, redirect},
+    crate::kernel::auth::Caller,
+    crate::kernel::web::{client_ip, redirect},
+    crate::kernel::{core as app_state, ratelimit, Core},
+    crate::shared::FormErrors,
 };
+
+/// What the browser may know about the person calling.
+#[cfg(feature = "ssr")]
+fn view_of(caller: Caller) -> UserView {
+    UserView {
+        id: caller.id.to_hex(),
+        email: caller.email,
+        name: caller.name,
+        role: caller.role,
+    }
+}
 
 /// Who is signed in and how many items are in the cart (for the header).
 #[server(endpoint = "accounts/summary")]
 pub async fn header_summary() -> Result<SessionSummary, AppError> {
-    let user = auth::current_user().await?;
-    let cart_items = crate::cart::store::item_count_for_request(user.as_ref()).await?;
+    let caller = crate::kernel::auth::current_caller().await?;
+    let cart_items = crate::cart::api::item_count_of_request().await?;
     Ok(SessionSummary {
-        user: user.map(|u| u.view()),
+        user: caller.map(view_of),
         cart_items,
     })
 }
@@ -28,13 +41,13 @@ pub async fn header_summary() -> Result<SessionSummary, AppError> {
 /// The signed-in person, or `Unauthorized`.
 #[server(endpoint = "accounts/me")]
 pub async fn me() -> Result<UserView, AppError> {
-    Ok(auth::require_user().await?.view())
+    Ok(view_of(crate::kernel::auth::require_user().await?))
 }
 
 /// The signed-in admin, or `Unauthorized` / `Forbidden`.
 #[server(endpoint = "accounts/admin-gate")]
 pub async fn admin_gate() -> Result<UserView, AppError> {
-    Ok(auth::require_admin().await?.view())
+    Ok(view_of(crate::kernel::auth::require_admin().await?))
 }
 
 #[server(endpoint = "accounts/register")]
@@ -46,7 +59,7 @@ pub async fn register(
 ) -> Result<(), AppError> {
     let state = app_state()?;
     let db = &state.db;
-    let ip = ratelimit::client_ip(state.settings.trust_proxy).await;
+    let ip = client_ip(state.settings.trust_proxy).await;
     // Reserved before any work, so simultaneous sign-ups are all counted; given back
     // when no account was created.
     let attempt = ratelimit::reserve(
@@ -60,14 +73,14 @@ pub async fn register(
         ratelimit::release(db, &attempt).await?;
     }
     let user = result?;
-    auth::sign_in(&user).await?;
+    auth::sign_in(&state, &user).await?;
     redirect(&safe_next(next.as_deref(), "/account"));
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
 async fn register_reserved(
-    state: &crate::server::AppState,
+    state: &Core,
     name: &str,
     email: &str,
     password: &str,
@@ -85,7 +98,7 @@ async fn register_reserved(
     }
     errors.into_result().map_err(keep)?;
     let (Some(display_name), Some(email_v)) = (display_name, parsed_email) else {
-        return Err(AppError::Internal);
+        return Err(crate::kernel::Error::internal("validated fields missing").into());
     };
     let pw = Password::parse(password).map_err(|m| keep(AppError::field("password", m)))?;
 
@@ -104,7 +117,7 @@ async fn register_reserved(
         super::types::Role::Customer,
     )
     .await
-    .map_err(keep)?;
+    .map_err(|e| keep(e.into()))?;
     tracing::info!(user_id = %user.id, "account registered");
     Ok(user)
 }
@@ -122,12 +135,12 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     }
     errors.into_result().map_err(keep)?;
     let Some(email_v) = parsed else {
-        return Err(AppError::Internal);
+        return Err(crate::kernel::Error::internal("validated e-mail missing").into());
     };
 
     // Both attempts are reserved before the password is checked, so simultaneous
     // guesses are counted one by one; a successful sign-in gives them back.
-    let ip = ratelimit::client_ip(state.settings.trust_proxy).await;
+    let ip = client_ip(state.settings.trust_proxy).await;
     let account_key = format!("login:account:{}", email_v.as_str());
     let account_attempt =
         ratelimit::reserve(db, &account_key, ratelimit::LOGIN_PER_ACCOUNT).await?;
@@ -137,7 +150,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
             Ok(a) => a,
             Err(e) => {
                 ratelimit::release(db, &account_attempt).await?;
-                return Err(e);
+                return Err(e.into());
             }
         };
 
@@ -154,7 +167,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     };
     ratelimit::clear(db, &account_key).await?;
     ratelimit::release(db, &ip_attempt).await?;
-    auth::sign_in(&user).await?;
+    auth::sign_in(&state, &user).await?;
     tracing::info!(user_id = %user.id, "signed in");
     redirect(&safe_next(next.as_deref(), "/account"));
     Ok(())
@@ -174,7 +187,7 @@ pub async fn update_profile(
     email: String,
     current_password: String,
 ) -> Result<String, AppError> {
-    let user = auth::require_user().await?;
+    let user = auth::require_account().await?;
     let state = app_state()?;
     let keep = |e: AppError| e.keeping(&[("name", &name), ("email", &email)]);
     let mut errors = FormErrors::new();
@@ -188,14 +201,14 @@ pub async fn update_profile(
     }
     errors.into_result().map_err(keep)?;
     let (Some(display_name), Some(email_v)) = (display_name, parsed_email) else {
-        return Err(AppError::Internal);
+        return Err(crate::kernel::Error::internal("validated fields missing").into());
     };
     auth::confirm_password(&state, &user, &current_password)
         .await
-        .map_err(keep)?;
+        .map_err(|e| keep(e.into()))?;
     store::update_profile(&state.db, &user.id, display_name.as_str(), &email_v)
         .await
-        .map_err(keep)?;
+        .map_err(|e| keep(e.into()))?;
     Ok("Your details were saved.".to_string())
 }
 
@@ -205,7 +218,7 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<String, AppError> {
-    let user = auth::require_user().await?;
+    let user = auth::require_account().await?;
     let state = app_state()?;
     let mut errors = FormErrors::new();
     if current_password.is_empty() {
@@ -222,8 +235,11 @@ pub async fn change_password(
     let hash = password::hash(&pw).await?;
     store::set_password_hash(&state.db, &user.id, hash).await?;
     store::invalidate_resets(&state.db, &user.id).await?;
-    let session = auth::session().await?;
-    session.cycle_id().await?;
+    let session = crate::kernel::session::current().await?;
+    session
+        .cycle_id()
+        .await
+        .map_err(crate::kernel::Error::from)?;
     auth::end_other_sessions(&state, &user).await?;
     auth::notify_password_changed(&state, &user).await?;
     Ok("Your password was changed. Other devices were signed out.".to_string())
@@ -232,15 +248,15 @@ pub async fn change_password(
 /// How many other browsers and devices are signed in to this account.
 #[server(endpoint = "accounts/sessions")]
 pub async fn other_sessions() -> Result<u64, AppError> {
-    let user = auth::require_user().await?;
+    let user = auth::require_account().await?;
     let state = app_state()?;
-    auth::count_other_sessions(&state, &user).await
+    Ok(auth::count_other_sessions(&state, &user).await?)
 }
 
 /// Signs out every other browser and device; this one stays signed in.
 #[server(endpoint = "accounts/sign-out-elsewhere")]
 pub async fn sign_out_elsewhere() -> Result<String, AppError> {
-    let user = auth::require_user().await?;
+    let user = auth::require_account().await?;
     let state = app_state()?;
     let ended = auth::end_sessions_elsewhere(&state, &user).await?;
     Ok(match ended {
@@ -257,7 +273,7 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
     let db = &state.db;
     let email_v = Email::parse(&email)
         .map_err(|m| AppError::field("email", m).keeping(&[("email", &email)]))?;
-    let ip = ratelimit::client_ip(state.settings.trust_proxy).await;
+    let ip = client_ip(state.settings.trust_proxy).await;
     let account_attempt = ratelimit::reserve(
         db,
         &format!("reset:account:{}", email_v.as_str()),
@@ -268,7 +284,7 @@ pub async fn request_password_reset(email: String) -> Result<String, AppError> {
         ratelimit::reserve(db, &format!("reset:ip:{ip}"), ratelimit::RESET_PER_ADDRESS).await
     {
         ratelimit::release(db, &account_attempt).await?;
-        return Err(e);
+        return Err(e.into());
     }
 
     if let Some(user) = store::find_by_email(db, &email_v).await? {

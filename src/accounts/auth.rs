@@ -1,177 +1,88 @@
-//! Who is calling: the one helper every server function uses, plus sign-in,
-//! sign-out and password-reset mechanics.
+//! Signing in and out, confirming the current password, ending sessions and the
+//! password-reset mechanics. "Who is calling" itself is `kernel::auth`; this module
+//! adds what needs the full account.
 
 use base64::Engine as _;
-use mongodb::bson::{oid::ObjectId, DateTime};
+use mongodb::bson::DateTime;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use tower_sessions::Session;
 
 use super::password;
 use super::store::{self, PasswordReset, User};
-use super::types::{Password, Role};
-use crate::error::{AppError, FormErrors};
-use crate::server::sessions::USER_ID_KEY;
-use crate::server::{app_state, ratelimit, AppState};
+use super::types::Password;
+use crate::kernel::{self, ratelimit, session, Core, Result};
+use crate::shared::{AppError, FormErrors};
 
 /// How long a reset link works.
 pub const RESET_TOKEN_TTL_MS: i64 = 60 * 60 * 1000;
 
-/// The session of the current request.
-pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(|e| {
-        tracing::error!("no session on this request: {e}");
-        AppError::Internal
-    })
-}
-
-/// The signed-in user, read fresh from the database (so a role change or a
-/// deleted account takes effect at once), or `None` for a guest.
-pub async fn current_user() -> Result<Option<User>, AppError> {
-    let session = session().await?;
-    let state = app_state()?;
-    user_from_session(&state, &session).await
-}
-
-/// Like [`current_user`], for plain axum handlers that hold the session themselves.
-pub async fn user_from_session(
-    state: &AppState,
-    session: &Session,
-) -> Result<Option<User>, AppError> {
-    let Some(id) = session.get::<String>(USER_ID_KEY).await? else {
-        return Ok(None);
-    };
-    let Ok(oid) = ObjectId::parse_str(&id) else {
-        session.flush().await?;
-        return Ok(None);
-    };
-    // However active, a sign-in ends after `session_max_days` (then sign in again).
-    let now = DateTime::now().timestamp_millis() / 1000;
-    match session.get::<i64>(SIGNED_IN_AT_KEY).await? {
-        Some(at) if now - at > state.settings.session_max_days * 86_400 => {
-            session.flush().await?;
-            return Ok(None);
-        }
-        Some(_) => {}
-        // Sessions from before this was recorded count from now.
-        None => session.insert(SIGNED_IN_AT_KEY, now).await?,
-    }
-    let user = store::find_by_id(&state.db, &oid).await?;
-    if user.is_none() {
-        // The account is gone: end this session.
-        session.flush().await?;
-        return Ok(None);
-    }
-    touch(session).await?;
-    Ok(user)
-}
-
-/// Session key: when this session was signed in (unix seconds).
-pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
-
-/// Sessions expire after the idle time, counted from their last save. An active
-/// shopper's session is saved again at most once an hour, which slides its expiry
-/// without a database write on every request.
-async fn touch(session: &Session) -> Result<(), AppError> {
-    const TOUCH_EVERY_SECS: i64 = 3600;
-    let now = DateTime::now().timestamp_millis() / 1000;
-    let last: Option<i64> = session.get(TOUCHED_AT_KEY).await?;
-    if last.is_none_or(|t| now - t >= TOUCH_EVERY_SECS) {
-        session.insert(TOUCHED_AT_KEY, now).await?;
-    }
-    Ok(())
-}
-
-const TOUCHED_AT_KEY: &str = "touched_at";
-
-/// The signed-in user, or `Unauthorized`.
-pub async fn require_user() -> Result<User, AppError> {
-    current_user().await?.ok_or(AppError::Unauthorized)
-}
-
-/// The signed-in admin: `Unauthorized` for guests, `Forbidden` for customers.
-pub async fn require_admin() -> Result<User, AppError> {
-    let user = require_user().await?;
-    if user.role == Role::Admin {
-        Ok(user)
-    } else {
-        Err(AppError::Forbidden)
-    }
+/// The signed-in account with everything stored about it, or `Unauthorized`.
+pub async fn require_account() -> Result<User> {
+    let caller = kernel::auth::require_user().await?;
+    let core = kernel::core()?;
+    Ok(store::find_by_id(&core.db, &caller.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?)
 }
 
 /// Starts a signed-in session: a new session id (against fixation), then the
 /// guest cart is merged into the account's cart.
-pub async fn sign_in(user: &User) -> Result<(), AppError> {
-    let session = session().await?;
-    let guest_cart = crate::cart::store::guest_cart_key(&session).await?;
+pub async fn sign_in(core: &Core, user: &User) -> Result<()> {
+    let session = session::current().await?;
+    let guest_cart = session::guest_cart_key(&session).await?;
     session.cycle_id().await?;
-    session.insert(USER_ID_KEY, user.id.to_hex()).await?;
-    let now = DateTime::now().timestamp_millis() / 1000;
-    session.insert(TOUCHED_AT_KEY, now).await?;
-    session.insert(SIGNED_IN_AT_KEY, now).await?;
+    kernel::auth::mark_signed_in(&session, &user.id).await?;
     if let Some(key) = guest_cart {
-        let state = app_state()?;
-        crate::cart::store::merge_guest_into_user(&state.db, &key, &user.id).await?;
-        crate::cart::store::forget_guest_cart(&session).await?;
+        crate::cart::store::merge_guest_into_user(&core.db, &key, &user.id).await?;
+        session::forget_guest_cart(&session).await?;
     }
     Ok(())
 }
 
 /// Ends the session: deleted from the store, cookie removed.
-pub async fn sign_out() -> Result<(), AppError> {
-    let session = session().await?;
+pub async fn sign_out() -> Result<()> {
+    let session = session::current().await?;
     session.flush().await?;
     Ok(())
 }
 
 /// Checks the current password of a signed-in user (for sensitive changes),
 /// under the same per-account limit as sign-in.
-pub async fn confirm_password(state: &AppState, user: &User, given: &str) -> Result<(), AppError> {
+pub async fn confirm_password(state: &Core, user: &User, given: &str) -> Result<()> {
     let key = format!("login:account:{}", user.email);
     let attempt = ratelimit::reserve(&state.db, &key, ratelimit::LOGIN_PER_ACCOUNT).await?;
     if password::verify(given, Some(user.password_hash.clone())).await? {
         ratelimit::release(&state.db, &attempt).await?;
         Ok(())
     } else {
-        Err(AppError::field(
-            "current_password",
-            "That is not your current password.",
-        ))
+        Err(AppError::field("current_password", "That is not your current password.").into())
     }
 }
 
 /// Signs out every other device of this user. Call after cycling the current
 /// session's id: the current session is saved under its new id when the
 /// response is sent, so it survives; every stored session of the user does not.
-pub async fn end_other_sessions(state: &AppState, user: &User) -> Result<(), AppError> {
-    crate::server::sessions::end_all_for_user(&state.db, &user.id.to_hex(), None).await?;
+pub async fn end_other_sessions(state: &Core, user: &User) -> Result<()> {
+    session::end_all_for_user(&state.db, &user.id.to_hex(), None).await?;
     Ok(())
 }
 
 /// How many other signed-in sessions (browsers, devices) this user has.
-pub async fn count_other_sessions(state: &AppState, user: &User) -> Result<u64, AppError> {
-    let session = session().await?;
-    let current = session.id().map(|id| id.to_string());
-    Ok(
-        crate::server::sessions::count_for_user(&state.db, &user.id.to_hex(), current.as_deref())
-            .await?,
-    )
+pub async fn count_other_sessions(state: &Core, user: &User) -> Result<u64> {
+    let current = session::current().await?.id().map(|id| id.to_string());
+    session::count_for_user(&state.db, &user.id.to_hex(), current.as_deref()).await
 }
 
 /// Signs this user out of every other browser and device; this one stays signed in.
-pub async fn end_sessions_elsewhere(state: &AppState, user: &User) -> Result<u64, AppError> {
-    let session = session().await?;
-    let Some(current) = session.id().map(|id| id.to_string()) else {
+pub async fn end_sessions_elsewhere(state: &Core, user: &User) -> Result<u64> {
+    let Some(current) = session::current().await?.id().map(|id| id.to_string()) else {
         return Ok(0);
     };
-    Ok(
-        crate::server::sessions::end_all_for_user(&state.db, &user.id.to_hex(), Some(&current))
-            .await?,
-    )
+    session::end_all_for_user(&state.db, &user.id.to_hex(), Some(&current)).await
 }
 
-pub async fn notify_password_changed(state: &AppState, user: &User) -> Result<(), AppError> {
-    let draft = crate::mail::templates::password_changed(
+pub async fn notify_password_changed(state: &Core, user: &User) -> Result<()> {
+    let draft = super::mail::password_changed(
         &state.settings.shop_name,
         &user.email,
         &user.name,
@@ -186,7 +97,7 @@ fn hash_token(token: &str) -> String {
 }
 
 /// Creates a single-use token (256 random bits, stored only as a hash) and mails the link.
-pub async fn send_reset_link(state: &AppState, user: &User) -> Result<(), AppError> {
+pub async fn send_reset_link(state: &Core, user: &User) -> Result<()> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
@@ -203,12 +114,8 @@ pub async fn send_reset_link(state: &AppState, user: &User) -> Result<(), AppErr
     )
     .await?;
     let link = format!("{}/reset-password?token={token}", state.settings.base_url());
-    let draft = crate::mail::templates::password_reset(
-        &state.settings.shop_name,
-        &user.email,
-        &user.name,
-        &link,
-    );
+    let draft =
+        super::mail::password_reset(&state.settings.shop_name, &user.email, &user.name, &link);
     state.mailer.queue(draft, None).await?;
     Ok(())
 }
@@ -220,13 +127,13 @@ const BAD_TOKEN: &str =
 /// the token atomically, sets the password, ends every session of the user and
 /// tells them by mail.
 pub async fn reset_password_with_token(
-    state: &AppState,
+    state: &Core,
     token: &str,
     new_password: &str,
-) -> Result<(), AppError> {
+) -> Result<()> {
     let token = token.trim();
     if token.is_empty() || token.len() > 128 {
-        return Err(AppError::BadRequest(BAD_TOKEN.into()));
+        return Err(AppError::BadRequest(BAD_TOKEN.into()).into());
     }
     let hash = hash_token(token);
     let pending = store::find_unused_reset(&state.db, &hash)
@@ -252,9 +159,9 @@ pub async fn reset_password_with_token(
         .ok_or_else(|| AppError::BadRequest(BAD_TOKEN.into()))?;
     store::set_password_hash(&state.db, &consumed.user_id, new_hash).await?;
     store::invalidate_resets(&state.db, &consumed.user_id).await?;
-    crate::server::sessions::end_all_for_user(&state.db, &consumed.user_id.to_hex(), None).await?;
+    session::end_all_for_user(&state.db, &consumed.user_id.to_hex(), None).await?;
     // The browser that reset the password is signed out too.
-    if let Ok(session) = session().await {
+    if let Ok(session) = session::current().await {
         session.flush().await?;
     }
     notify_password_changed(state, &user).await?;

@@ -4,7 +4,7 @@
 use super::password;
 use super::store;
 use super::types::{DisplayName, Email, Password, Role};
-use crate::error::AppError;
+use crate::kernel::Error;
 
 /// Where the new admin's password comes from.
 pub enum PasswordSource {
@@ -65,6 +65,9 @@ pub async fn create_or_promote(
     Ok(AdminOutcome::Created)
 }
 
-fn describe(e: AppError) -> String {
-    e.to_string()
+fn describe(e: Error) -> String {
+    match e {
+        Error::App(app) => app.to_string(),
+        other => other.to_string(),
+    }
 }

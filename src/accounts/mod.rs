@@ -1,13 +1,21 @@
-//! Accounts: registration, sign-in, sessions, password reset, roles.
+//! Accounts: registration, sign-in and out, sessions, password reset, roles.
 
 pub mod api;
+pub mod pages;
+pub mod types;
+
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod cli;
-pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod directory;
+#[cfg(feature = "ssr")]
+pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod store;
-pub mod types;
+
+#[cfg(feature = "ssr")]
+pub use store::ensure_indexes;

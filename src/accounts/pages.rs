@@ -13,9 +13,9 @@ use super::api::{
     SignOutElsewhere, UpdateProfile,
 };
 use super::types::PASSWORD_MIN_CHARS;
-use crate::app::{use_header_version, ErrorPage};
-use crate::error::AppError;
+use crate::shared::AppError;
 use crate::ui::forms::{FormAlert, FormSuccess, TextField};
+use crate::ui::{use_header_version, ErrorPage};
 
 /// The last error of an action, as a signal.
 fn action_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
@@ -69,7 +69,7 @@ pub fn RegisterPage() -> impl IntoView {
         <PageTitle text="Create an account" />
         <Meta name="description" content="Create a customer account to check out, follow your orders and keep your cart." />
         <h1>"Create an account"</h1>
-        <p>"Already have one? " <a href=move || format!("/login{}", if next().is_empty() { String::new() } else { format!("?next={}", crate::catalog::types::url_encode(&next())) })>"Sign in"</a></p>
+        <p>"Already have one? " <a href=move || format!("/login{}", if next().is_empty() { String::new() } else { format!("?next={}", crate::shared::text::url_encode(&next())) })>"Sign in"</a></p>
         <ActionForm action=action attr:class="stacked" attr:novalidate=true>
             <FormAlert error=err />
             <TextField name="name" label="Your name" autocomplete="name" required=true maxlength=60u32
@@ -129,7 +129,7 @@ pub fn LoginPage() -> impl IntoView {
                 <a href="/forgot-password">"Forgot your password?"</a>
             </div>
         </ActionForm>
-        <p>"New here? " <a href=move || format!("/register{}", if next().is_empty() { String::new() } else { format!("?next={}", crate::catalog::types::url_encode(&next())) })>"Create an account"</a></p>
+        <p>"New here? " <a href=move || format!("/register{}", if next().is_empty() { String::new() } else { format!("?next={}", crate::shared::text::url_encode(&next())) })>"Create an account"</a></p>
     }
 }
 
@@ -225,7 +225,7 @@ pub fn AccountPage() -> impl IntoView {
                 match user.await {
                     Err(AppError::Unauthorized) => {
                         let path = location.pathname.get_untracked();
-                        view! { <Redirect path=format!("/login?next={}", crate::catalog::types::url_encode(&path)) /> }.into_any()
+                        view! { <Redirect path=format!("/login?next={}", crate::shared::text::url_encode(&path)) /> }.into_any()
                     }
                     Err(e) => view! { <ErrorPage error=e /> }.into_any(),
                     Ok(u) => view! {

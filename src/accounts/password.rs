@@ -6,7 +6,7 @@ use argon2::password_hash::{
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::types::Password;
-use crate::error::AppError;
+use crate::kernel::{Error, Result};
 
 /// OWASP: argon2id, m = 19 MiB, t = 2, p = 1.
 fn hasher() -> Argon2<'static> {
@@ -15,7 +15,7 @@ fn hasher() -> Argon2<'static> {
 }
 
 /// Hashes on the blocking pool: argon2 takes tens of milliseconds of CPU on purpose.
-pub async fn hash(password: &Password) -> Result<String, AppError> {
+pub async fn hash(password: &Password) -> Result<String> {
     let pw = password.expose().to_string();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
@@ -24,13 +24,13 @@ pub async fn hash(password: &Password) -> Result<String, AppError> {
             .map(|h| h.to_string())
     })
     .await
-    .map_err(|e| AppError::internal("password hashing task failed", e))?
-    .map_err(|e| AppError::internal("password hashing failed", e))
+    .map_err(|e| Error::internal_from("password hashing task failed", e))?
+    .map_err(|e| Error::internal(format!("password hashing failed: {e}")))
 }
 
 /// Verifies a password against a stored hash. `None` as the hash still spends the
 /// same work, so unknown e-mail addresses cannot be told apart by timing.
-pub async fn verify(password: &str, stored: Option<String>) -> Result<bool, AppError> {
+pub async fn verify(password: &str, stored: Option<String>) -> Result<bool> {
     let pw = password.to_string();
     tokio::task::spawn_blocking(move || {
         let target = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
@@ -42,7 +42,7 @@ pub async fn verify(password: &str, stored: Option<String>) -> Result<bool, AppE
         ok && target != DUMMY_HASH
     })
     .await
-    .map_err(|e| AppError::internal("password verification task failed", e))
+    .map_err(|e| Error::internal_from("password verification task failed", e))
 }
 
 /// A real argon2id hash of a random string nobody knows, with our parameters.

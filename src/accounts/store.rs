@@ -6,10 +6,14 @@ use mongodb::{Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 
 use super::types::{Email, Role, UserView};
-use crate::error::AppError;
+use crate::kernel::auth::Caller;
+use crate::kernel::db::on_unique;
+use crate::kernel::{Error, Result};
 
 pub const USERS: &str = "users";
 pub const RESETS: &str = "password_resets";
+/// The unique index on e-mail addresses.
+pub const EMAIL_INDEX: &str = "email_unique";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
@@ -25,6 +29,16 @@ pub struct User {
 }
 
 impl User {
+    /// The account as every feature sees the person calling.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            id: self.id,
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role,
+        }
+    }
+
     pub fn view(&self) -> UserView {
         UserView {
             id: self.id.to_hex(),
@@ -54,7 +68,7 @@ fn resets(db: &Database) -> Collection<PasswordReset> {
     db.collection(RESETS)
 }
 
-pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::error::Error> {
     users(db)
         .create_index(
             IndexModel::builder()
@@ -62,7 +76,7 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
                 .options(
                     IndexOptions::builder()
                         .unique(true)
-                        .name("email_unique".to_string())
+                        .name(EMAIL_INDEX.to_string())
                         .build(),
                 )
                 .build(),
@@ -96,7 +110,7 @@ pub async fn create_user(
     name: &str,
     password_hash: String,
     role: Role,
-) -> Result<User, AppError> {
+) -> Result<User> {
     let now = DateTime::now();
     let user = User {
         id: ObjectId::new(),
@@ -110,15 +124,15 @@ pub async fn create_user(
     users(db)
         .insert_one(&user)
         .await
-        .map_err(|e| crate::db::on_duplicate(e, "email", EMAIL_TAKEN))?;
+        .map_err(|e| on_unique(e, EMAIL_INDEX, "email", EMAIL_TAKEN))?;
     Ok(user)
 }
 
-pub async fn find_by_email(db: &Database, email: &Email) -> Result<Option<User>, AppError> {
+pub async fn find_by_email(db: &Database, email: &Email) -> Result<Option<User>> {
     Ok(users(db).find_one(doc! { "email": email.as_str() }).await?)
 }
 
-pub async fn find_by_id(db: &Database, id: &ObjectId) -> Result<Option<User>, AppError> {
+pub async fn find_by_id(db: &Database, id: &ObjectId) -> Result<Option<User>> {
     Ok(users(db).find_one(doc! { "_id": id }).await?)
 }
 
@@ -127,7 +141,7 @@ pub async fn update_profile(
     id: &ObjectId,
     name: &str,
     email: &Email,
-) -> Result<Option<User>, AppError> {
+) -> Result<Option<User>> {
     users(db)
         .find_one_and_update(
             doc! { "_id": id },
@@ -135,10 +149,10 @@ pub async fn update_profile(
         )
         .return_document(ReturnDocument::After)
         .await
-        .map_err(|e| crate::db::on_duplicate(e, "email", EMAIL_TAKEN))
+        .map_err(|e| on_unique(e, EMAIL_INDEX, "email", EMAIL_TAKEN))
 }
 
-pub async fn set_password_hash(db: &Database, id: &ObjectId, hash: String) -> Result<(), AppError> {
+pub async fn set_password_hash(db: &Database, id: &ObjectId, hash: String) -> Result<()> {
     users(db)
         .update_one(
             doc! { "_id": id },
@@ -148,8 +162,9 @@ pub async fn set_password_hash(db: &Database, id: &ObjectId, hash: String) -> Re
     Ok(())
 }
 
-pub async fn set_role(db: &Database, id: &ObjectId, role: Role) -> Result<(), AppError> {
-    let role = mongodb::bson::to_bson(&role).map_err(|e| AppError::internal("role", e))?;
+pub async fn set_role(db: &Database, id: &ObjectId, role: Role) -> Result<()> {
+    let role =
+        mongodb::bson::to_bson(&role).map_err(|e| Error::internal_from("encoding a role", e))?;
     users(db)
         .update_one(
             doc! { "_id": id },
@@ -159,16 +174,13 @@ pub async fn set_role(db: &Database, id: &ObjectId, role: Role) -> Result<(), Ap
     Ok(())
 }
 
-pub async fn insert_reset(db: &Database, reset: &PasswordReset) -> Result<(), AppError> {
+pub async fn insert_reset(db: &Database, reset: &PasswordReset) -> Result<()> {
     resets(db).insert_one(reset).await?;
     Ok(())
 }
 
 /// A token that exists, is unused and has not expired (not consumed).
-pub async fn find_unused_reset(
-    db: &Database,
-    token_hash: &str,
-) -> Result<Option<PasswordReset>, AppError> {
+pub async fn find_unused_reset(db: &Database, token_hash: &str) -> Result<Option<PasswordReset>> {
     Ok(resets(db)
         .find_one(
             doc! { "_id": token_hash, "used_at": null, "expires_at": { "$gt": DateTime::now() } },
@@ -178,10 +190,7 @@ pub async fn find_unused_reset(
 
 /// Marks a token used, atomically: only one caller can ever consume it.
 /// Returns it if it existed, was unused and had not expired.
-pub async fn consume_reset(
-    db: &Database,
-    token_hash: &str,
-) -> Result<Option<PasswordReset>, AppError> {
+pub async fn consume_reset(db: &Database, token_hash: &str) -> Result<Option<PasswordReset>> {
     let now = DateTime::now();
     Ok(resets(db)
         .find_one_and_update(
@@ -193,7 +202,7 @@ pub async fn consume_reset(
 }
 
 /// Invalidates every outstanding token of a user (after a successful reset or change).
-pub async fn invalidate_resets(db: &Database, user_id: &ObjectId) -> Result<(), AppError> {
+pub async fn invalidate_resets(db: &Database, user_id: &ObjectId) -> Result<()> {
     resets(db)
         .update_many(
             doc! { "user_id": user_id, "used_at": null },

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A normalised e-mail address (trimmed, lower case).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A normalised e-mail address (trimmed, lower case). Built only by [`Email::parse`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
@@ -89,8 +89,8 @@ impl Password {
     }
 }
 
-/// The name shown in the header and on orders.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The name shown in the header and on orders. Built only by [`DisplayName::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
 impl DisplayName {
@@ -113,12 +113,7 @@ impl DisplayName {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Customer,
-    Admin,
-}
+pub use crate::shared::Role;
 
 /// What the browser may know about the signed-in person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

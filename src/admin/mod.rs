@@ -1,6 +1,9 @@
-//! The admin area's shared pieces: the gate every admin page sits behind, the
-//! admin navigation, and the admin home. The gate only decides what to show;
-//! every admin server function checks the role itself.
+//! The shop's back office: the gate every admin page sits behind, the admin
+//! navigation and home, and the admin pages for the catalog and orders. The gate
+//! only decides what to show; every admin server function checks the role itself.
+
+pub mod catalog;
+pub mod orders;
 
 use leptos::prelude::*;
 use leptos_meta::Meta;
@@ -10,9 +13,9 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
 use crate::accounts::api::admin_gate;
-use crate::app::ErrorPage;
-use crate::catalog::types::url_encode;
-use crate::error::AppError;
+use crate::shared::text::url_encode;
+use crate::shared::AppError;
+use crate::ui::ErrorPage;
 
 /// Shows its children to admins; sends everyone else to sign in.
 #[component]

@@ -4,37 +4,48 @@
 use leptos::prelude::*;
 
 use super::types::{AddedToCart, CartView};
-use crate::error::AppError;
+use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
 use {
     super::store::{self, Owner},
     super::types::parse_quantity,
-    crate::accounts::auth,
-    crate::catalog::api::parse_id,
-    crate::server::{app_state, AppState},
+    crate::kernel::db::parse_id,
+    crate::kernel::{self, session, web, Core},
 };
 
-/// True when a plain HTML form (no JavaScript) made this request.
+/// The cart of this request: the signed-in account's, else the guest browser's
+/// (created on first use when `create`). Never an id the browser sends.
 #[cfg(feature = "ssr")]
-pub fn is_plain_form_post() -> bool {
-    use_context::<http::request::Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false)
+pub async fn owner_of_request(create: bool) -> kernel::Result<Option<Owner>> {
+    if let Some(caller) = kernel::auth::current_caller().await? {
+        return Ok(Some(Owner::User(caller.id)));
+    }
+    let session = session::current().await?;
+    if create {
+        Ok(Some(Owner::Guest(
+            session::ensure_guest_cart_key(&session).await?,
+        )))
+    } else {
+        Ok(session::guest_cart_key(&session).await?.map(Owner::Guest))
+    }
+}
+
+/// Units in the cart of this request (for the header).
+#[cfg(feature = "ssr")]
+pub async fn item_count_of_request() -> kernel::Result<u32> {
+    let core = kernel::core()?;
+    match owner_of_request(false).await? {
+        Some(owner) => store::item_count(&core.db, &owner).await,
+        None => Ok(0),
+    }
 }
 
 #[cfg(feature = "ssr")]
-async fn owner(create: bool) -> Result<(AppState, Option<Owner>), AppError> {
-    let state = app_state()?;
-    let session = auth::session().await?;
-    let user = auth::user_from_session(&state, &session).await?;
-    let owner = store::owner_for(user.as_ref(), &session, create).await?;
-    Ok((state, owner))
+async fn owner(create: bool) -> kernel::Result<(Core, Option<Owner>)> {
+    let core = kernel::core()?;
+    let owner = owner_of_request(create).await?;
+    Ok((core, owner))
 }
 
 #[server(endpoint = "cart/get")]
@@ -44,7 +55,7 @@ pub async fn get_cart() -> Result<CartView, AppError> {
         Some(o) => store::find(&state.db, o).await?,
         None => None,
     };
-    store::view(&state.db, cart.as_ref(), &state.settings.currency).await
+    Ok(store::view(&state.db, cart.as_ref(), state.currency()).await?)
 }
 
 #[server(endpoint = "cart/add")]
@@ -57,16 +68,16 @@ pub async fn add_to_cart(
         .map_err(|m| AppError::field("quantity", m).keeping(&[("quantity", &qty_text)]))?;
     let pid = parse_id(&product_id)?;
     let (state, owner) = owner(true).await?;
-    let owner = owner.ok_or(AppError::Internal)?;
+    let owner = owner.ok_or_else(|| kernel::Error::internal("a guest cart key was not created"))?;
     let product = crate::catalog::store::find_by_id(&state.db, &pid)
         .await?
         .filter(|p| p.status == crate::catalog::types::ProductStatus::Active)
         .ok_or_else(|| AppError::Conflict("Sorry, this product is no longer sold.".into()))?;
     let (in_cart, count) = store::add(&state.db, &owner, &product, qty)
         .await
-        .map_err(|e| e.keeping(&[("quantity", &qty_text)]))?;
-    if is_plain_form_post() {
-        crate::server::redirect("/cart?added=1");
+        .map_err(|e| AppError::from(e).keeping(&[("quantity", &qty_text)]))?;
+    if web::is_plain_form_post() {
+        web::redirect("/cart?added=1");
     }
     Ok(AddedToCart {
         product_name: product.name,
@@ -84,9 +95,9 @@ pub async fn update_cart_item(product_id: String, quantity: String) -> Result<()
     let pid = parse_id(&product_id)?;
     let (state, owner) = owner(false).await?;
     let owner = owner.ok_or(AppError::NotFound)?;
-    if qty > 0 {
+    if !qty.is_zero() {
         if let Some(p) = crate::catalog::store::find_by_id(&state.db, &pid).await? {
-            if qty > p.stock {
+            if qty.as_i64() > p.stock {
                 return Err(AppError::field(
                     &format!("quantity-{product_id}"),
                     if p.stock <= 0 {

@@ -1,7 +1,11 @@
-//! The cart: one per guest session and one per account, merged at sign-in.
+//! The cart: one per guest browser and one per account, merged at sign-in.
 
 pub mod api;
 pub mod pages;
+pub mod types;
+
 #[cfg(feature = "ssr")]
 pub mod store;
-pub mod types;
+
+#[cfg(feature = "ssr")]
+pub use store::ensure_indexes;

@@ -8,9 +8,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::api::{get_cart, AddToCart, ClearCart, RemoveCartItem, UpdateCartItem};
 use super::types::{CartLine, MAX_LINE_QUANTITY};
-use crate::app::{use_header_version, ErrorPage};
-use crate::money::format_minor;
 use crate::ui::forms::FormAlert;
+use crate::ui::{use_header_version, ErrorPage};
 
 /// One add-to-cart action shared by every product card on the page (a page can
 /// show dozens of cards; one action instead of one each keeps rendering cheap).
@@ -102,9 +101,9 @@ pub fn AddToCartForm(
         }
     };
     let max_qty = if max > 0 {
-        max.min(MAX_LINE_QUANTITY)
+        max.min(i64::from(MAX_LINE_QUANTITY))
     } else {
-        MAX_LINE_QUANTITY
+        i64::from(MAX_LINE_QUANTITY)
     };
     let id_for_click = product_id.clone();
     view! {
@@ -176,9 +175,8 @@ pub fn CartPage() -> impl IntoView {
                         <p><a class="button" href="/products">"Browse products"</a></p>
                     }.into_any(),
                     Ok(c) => {
-                        let currency = c.currency.clone();
                         let problems = c.has_problems();
-                        let subtotal = c.subtotal_display();
+                        let subtotal = c.subtotal.to_string();
                         view! {
                             {problems.then(|| view! {
                                 <div class="alert alert-warn" role="status">
@@ -199,7 +197,7 @@ pub fn CartPage() -> impl IntoView {
                                     </thead>
                                     <tbody>
                                         {c.lines.into_iter().map(|line| view! {
-                                            <CartRow line=line currency=currency.clone() update=update remove=remove />
+                                            <CartRow line=line update=update remove=remove />
                                         }).collect_view()}
                                     </tbody>
                                     <tfoot>
@@ -233,7 +231,6 @@ pub fn CartPage() -> impl IntoView {
 #[component]
 fn CartRow(
     line: CartLine,
-    currency: String,
     update: ServerAction<UpdateCartItem>,
     remove: ServerAction<RemoveCartItem>,
 ) -> impl IntoView {
@@ -251,15 +248,11 @@ fn CartRow(
                 .and_then(|e| e.field_message(&key))
         }
     };
-    let unit = format_minor(line.unit_price, &currency);
-    let total = format_minor(line.line_total, &currency);
-    let changed = line.previous_price.map(|old| {
-        format!(
-            "Price changed from {} to {}.",
-            format_minor(old, &currency),
-            unit
-        )
-    });
+    let unit = line.unit_price.to_string();
+    let total = line.line_total.to_string();
+    let changed = line
+        .previous_price
+        .map(|old| format!("Price changed from {} to {}.", old, unit));
     let name_cell = if line.slug.is_empty() {
         view! { <span>{line.name.clone()}</span> }.into_any()
     } else {

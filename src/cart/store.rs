@@ -5,26 +5,22 @@
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use mongodb::options::{IndexOptions, ReturnDocument};
 use mongodb::{Collection, Database, IndexModel};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
 
 use super::types::{CartLine, CartView, MAX_CART_LINES, MAX_LINE_QUANTITY};
-use crate::accounts::store::User;
 use crate::catalog::store as catalog;
 use crate::catalog::types::ProductStatus;
-use crate::error::AppError;
+use crate::kernel::{Error, Result};
+use crate::shared::{AppError, Currency, Money, Quantity};
 
 pub const COLLECTION: &str = "carts";
-/// Session key of a guest's cart.
-pub const GUEST_CART_KEY: &str = "guest_cart";
 /// Guest carts are forgotten after this long without changes.
 const GUEST_CART_DAYS: i64 = 30;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CartItem {
     pub product_id: ObjectId,
-    pub quantity: i64,
+    pub quantity: Quantity,
     /// The price when added, to tell the shopper if it changed.
     pub price_at_add: i64,
     pub added_at: DateTime,
@@ -47,7 +43,7 @@ pub struct Cart {
     pub expires_at: Option<DateTime>,
 }
 
-/// Whose cart.
+/// Whose cart: an account's, or a guest browser's (by the key in its session).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
     User(ObjectId),
@@ -62,10 +58,9 @@ impl Owner {
         }
     }
 
+    /// Fields a new cart gets besides the owner (which comes from the filter).
     fn on_insert(&self) -> Document {
-        let mut d = self.filter();
-        d.insert("_id", ObjectId::new());
-        d
+        doc! { "_id": ObjectId::new() }
     }
 
     fn touch(&self) -> Document {
@@ -85,7 +80,7 @@ fn carts(db: &Database) -> Collection<Cart> {
     db.collection(COLLECTION)
 }
 
-pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::error::Error> {
     let c = db.collection::<Document>(COLLECTION);
     for (keys, name) in [
         (doc! { "user_id": 1 }, "user_unique"),
@@ -105,74 +100,24 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
         )
         .await?;
     }
-    c.create_index(
-        IndexModel::builder()
-            .keys(doc! { "expires_at": 1 })
-            .options(
-                IndexOptions::builder()
-                    .expire_after(std::time::Duration::from_secs(0))
-                    .name("expires_at_ttl".to_string())
-                    .build(),
-            )
-            .build(),
-    )
+    c.create_index(crate::kernel::db::ttl_index(
+        "expires_at",
+        "expires_at_ttl",
+        std::time::Duration::ZERO,
+    ))
     .await?;
     Ok(())
 }
 
-// ---------- guest identity in the session ----------
-
-pub async fn guest_cart_key(session: &Session) -> Result<Option<String>, AppError> {
-    Ok(session.get::<String>(GUEST_CART_KEY).await?)
-}
-
-/// The guest's cart key, created on first use (only then does a guest get a session).
-pub async fn ensure_guest_key(session: &Session) -> Result<String, AppError> {
-    if let Some(k) = guest_cart_key(session).await? {
-        return Ok(k);
-    }
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let key = hex::encode(bytes);
-    session.insert(GUEST_CART_KEY, &key).await?;
-    Ok(key)
-}
-
-pub async fn forget_guest_cart(session: &Session) -> Result<(), AppError> {
-    session.remove::<String>(GUEST_CART_KEY).await?;
-    Ok(())
-}
-
-/// The owner for this request: the account if signed in, else the guest session.
-pub async fn owner_for(
-    user: Option<&User>,
-    session: &Session,
-    create: bool,
-) -> Result<Option<Owner>, AppError> {
-    if let Some(u) = user {
-        return Ok(Some(Owner::User(u.id)));
-    }
-    if create {
-        Ok(Some(Owner::Guest(ensure_guest_key(session).await?)))
-    } else {
-        Ok(guest_cart_key(session).await?.map(Owner::Guest))
-    }
-}
-
-pub async fn find(db: &Database, owner: &Owner) -> Result<Option<Cart>, AppError> {
+pub async fn find(db: &Database, owner: &Owner) -> Result<Option<Cart>> {
     Ok(carts(db).find_one(owner.filter()).await?)
 }
 
-/// Number of units in the cart of the current request (for the header).
-pub async fn item_count_for_request(user: Option<&User>) -> Result<u32, AppError> {
-    let session = crate::accounts::auth::session().await?;
-    let Some(owner) = owner_for(user, &session, false).await? else {
-        return Ok(0);
-    };
-    let state = crate::server::app_state()?;
-    Ok(find(&state.db, &owner)
+/// Number of units in `owner`'s cart (for the header).
+pub async fn item_count(db: &Database, owner: &Owner) -> Result<u32> {
+    Ok(find(db, owner)
         .await?
-        .map(|c| c.items.iter().map(|i| i.quantity.max(0) as u32).sum())
+        .map(|c| c.items.iter().map(|i| i.quantity.get()).sum())
         .unwrap_or(0))
 }
 
@@ -189,20 +134,21 @@ pub async fn add(
     db: &Database,
     owner: &Owner,
     product: &catalog::Product,
-    qty: i64,
-) -> Result<(i64, u32), AppError> {
-    let cap = MAX_LINE_QUANTITY.min(product.stock);
+    qty: Quantity,
+) -> Result<(Quantity, u32)> {
+    let cap = i64::from(MAX_LINE_QUANTITY).min(product.stock);
+    let q = qty.as_i64();
     for _ in 0..4 {
         // The line exists and has room: add to it.
         let mut f = owner.filter();
         f.insert(
             "items",
-            doc! { "$elemMatch": { "product_id": product.id, "quantity": { "$lte": cap - qty } } },
+            doc! { "$elemMatch": { "product_id": product.id, "quantity": { "$lte": cap - q } } },
         );
         let updated = carts(db)
             .find_one_and_update(
                 f,
-                doc! { "$inc": { "items.$[line].quantity": qty, "version": 1 }, "$set": owner.touch() },
+                doc! { "$inc": { "items.$[line].quantity": q, "version": 1 }, "$set": owner.touch() },
             )
             .array_filters(vec![doc! { "line.product_id": product.id }])
             .return_document(ReturnDocument::After)
@@ -212,25 +158,19 @@ pub async fn add(
         }
         // No such line (or no cart yet): push it while there is room for a line,
         // creating the cart if needed.
-        let mut f = owner.filter();
-        f.insert("items.product_id", doc! { "$ne": product.id });
-        f.insert(
-            format!("items.{}", MAX_CART_LINES - 1),
-            doc! { "$exists": false },
-        );
-        let item = mongodb::bson::to_bson(&CartItem {
-            product_id: product.id,
-            quantity: qty,
-            price_at_add: product.price,
-            added_at: DateTime::now(),
-        })
-        .map_err(|e| AppError::internal("cart item", e))?;
-        let mut insert = owner.on_insert();
-        insert.remove(match owner {
-            Owner::User(_) => "user_id",
-            Owner::Guest(_) => "guest_key",
-        });
-        if qty <= cap {
+        if q <= cap {
+            let mut f = owner.filter();
+            f.insert("items.product_id", doc! { "$ne": product.id });
+            f.insert(
+                format!("items.{}", MAX_CART_LINES - 1),
+                doc! { "$exists": false },
+            );
+            let item = line_bson(&CartItem {
+                product_id: product.id,
+                quantity: qty,
+                price_at_add: product.price,
+                added_at: DateTime::now(),
+            })?;
             match carts(db)
                 .find_one_and_update(
                     f,
@@ -238,7 +178,7 @@ pub async fn add(
                         "$push": { "items": item },
                         "$inc": { "version": 1 },
                         "$set": owner.touch(),
-                        "$setOnInsert": insert,
+                        "$setOnInsert": owner.on_insert(),
                     },
                 )
                 .upsert(true)
@@ -246,10 +186,10 @@ pub async fn add(
                 .await
             {
                 Ok(Some(cart)) => return Ok(counts_after(&cart, &product.id)),
-                Ok(None) => return Err(AppError::Internal),
+                Ok(None) => return Err(Error::internal("an upserted cart was not returned")),
                 // The cart exists but the line is there (or the cart is full), or
                 // someone created the cart at this very moment: look and decide.
-                Err(e) if crate::db::is_duplicate_key(&e) => {}
+                Err(e) if crate::kernel::db::is_duplicate_key(&e) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -257,17 +197,18 @@ pub async fn add(
         let in_cart = current
             .as_ref()
             .and_then(|c| c.items.iter().find(|i| i.product_id == product.id))
-            .map(|i| i.quantity);
+            .map(|i| i.quantity.as_i64());
         match in_cart {
-            Some(have) if have + qty > cap => return Err(over_limit(product, have, qty)),
-            None if qty > cap => return Err(over_limit(product, 0, qty)),
+            Some(have) if have + q > cap => return Err(over_limit(product, have, q).into()),
+            None if q > cap => return Err(over_limit(product, 0, q).into()),
             None if current
                 .as_ref()
                 .is_some_and(|c| c.items.len() >= MAX_CART_LINES) =>
             {
                 return Err(AppError::Conflict(format!(
                     "Your cart can hold at most {MAX_CART_LINES} different products."
-                )))
+                ))
+                .into())
             }
             // The cart changed between the two updates: try again.
             _ => continue,
@@ -275,28 +216,29 @@ pub async fn add(
     }
     Err(AppError::Conflict(
         "Your cart was being changed at the same time; please try again.".into(),
-    ))
+    )
+    .into())
+}
+
+fn line_bson(item: &CartItem) -> Result<mongodb::bson::Bson> {
+    mongodb::bson::to_bson(item).map_err(|e| Error::internal_from("encoding a cart line", e))
 }
 
 /// Units of `product_id` in the cart and units in the whole cart.
-fn counts_after(cart: &Cart, product_id: &ObjectId) -> (i64, u32) {
+fn counts_after(cart: &Cart, product_id: &ObjectId) -> (Quantity, u32) {
     let in_cart = cart
         .items
         .iter()
         .find(|i| i.product_id == *product_id)
         .map(|i| i.quantity)
-        .unwrap_or(0);
-    let units = cart
-        .items
-        .iter()
-        .map(|i| u32::try_from(i.quantity.max(0)).unwrap_or(0))
-        .sum();
+        .unwrap_or(Quantity::ZERO);
+    let units = cart.items.iter().map(|i| i.quantity.get()).sum();
     (in_cart, units)
 }
 
 /// Why `qty` more units of a product cannot go into a line that holds `have`.
 fn over_limit(product: &catalog::Product, have: i64, qty: i64) -> AppError {
-    if have + qty > MAX_LINE_QUANTITY {
+    if have + qty > i64::from(MAX_LINE_QUANTITY) {
         return AppError::field(
             "quantity",
             format!("You can have at most {MAX_LINE_QUANTITY} of one product in your cart (you have {have})."),
@@ -318,22 +260,22 @@ pub async fn set_quantity(
     db: &Database,
     owner: &Owner,
     product_id: &ObjectId,
-    qty: i64,
-) -> Result<bool, AppError> {
-    if qty == 0 {
+    qty: Quantity,
+) -> Result<bool> {
+    if qty.is_zero() {
         return remove(db, owner, product_id).await;
     }
     let mut f = owner.filter();
     f.insert("items.product_id", product_id);
     let mut set = owner.touch();
-    set.insert("items.$.quantity", qty);
+    set.insert("items.$.quantity", qty.as_i64());
     let res = carts(db)
         .update_one(f, doc! { "$set": set, "$inc": { "version": 1 } })
         .await?;
     Ok(res.matched_count == 1)
 }
 
-pub async fn remove(db: &Database, owner: &Owner, product_id: &ObjectId) -> Result<bool, AppError> {
+pub async fn remove(db: &Database, owner: &Owner, product_id: &ObjectId) -> Result<bool> {
     let mut f = owner.filter();
     f.insert("items.product_id", product_id);
     let res = carts(db)
@@ -349,7 +291,7 @@ pub async fn remove(db: &Database, owner: &Owner, product_id: &ObjectId) -> Resu
     Ok(res.modified_count == 1)
 }
 
-pub async fn clear(db: &Database, owner: &Owner) -> Result<(), AppError> {
+pub async fn clear(db: &Database, owner: &Owner) -> Result<()> {
     carts(db)
         .update_one(
             owner.filter(),
@@ -360,11 +302,7 @@ pub async fn clear(db: &Database, owner: &Owner) -> Result<(), AppError> {
 }
 
 /// Empties the cart only if it is still at `version` (checkout saw exactly this content).
-pub async fn clear_if_version(
-    db: &Database,
-    owner: &Owner,
-    version: i64,
-) -> Result<bool, AppError> {
+pub async fn clear_if_version(db: &Database, owner: &Owner, version: i64) -> Result<bool> {
     let mut f = owner.filter();
     f.insert("version", version);
     let res = carts(db)
@@ -382,7 +320,7 @@ pub async fn merge_guest_into_user(
     db: &Database,
     guest_key: &str,
     user_id: &ObjectId,
-) -> Result<(), AppError> {
+) -> Result<()> {
     let guest = Owner::Guest(guest_key.to_string());
     let Some(guest_cart) = find(db, &guest).await? else {
         return Ok(());
@@ -399,25 +337,32 @@ pub async fn merge_guest_into_user(
         let in_user = user_cart
             .as_ref()
             .and_then(|c| c.items.iter().find(|i| i.product_id == item.product_id))
-            .map(|i| i.quantity)
+            .map(|i| i.quantity.get())
             .unwrap_or(0);
         // Cap at stock, but never below what the account already had.
-        let cap = products
+        let stock = products
             .iter()
             .find(|p| p.id == item.product_id)
-            .map(|p| p.stock.max(0))
-            .unwrap_or(item.quantity)
-            .min(MAX_LINE_QUANTITY)
+            .map(|p| u32::try_from(p.stock.max(0)).unwrap_or(u32::MAX))
+            .unwrap_or(item.quantity.get());
+        let cap = stock.min(MAX_LINE_QUANTITY).max(in_user);
+        let merged = in_user
+            .saturating_add(item.quantity.get())
+            .min(cap)
             .max(in_user);
-        let merged = (in_user + item.quantity).min(cap).max(in_user);
         if in_user > 0 {
             if merged != in_user {
-                set_quantity(db, &user, &item.product_id, merged).await?;
+                let q = Quantity::new(merged).ok_or_else(|| Error::internal("merged quantity"))?;
+                set_quantity(db, &user, &item.product_id, q).await?;
             }
         } else {
             // A line the account did not have: keep it even if the product is gone or
             // sold out now (the cart page explains), so nothing the shopper chose is lost.
-            let qty = if merged > 0 { merged } else { item.quantity };
+            let qty = if merged > 0 {
+                Quantity::new(merged).unwrap_or(item.quantity)
+            } else {
+                item.quantity
+            };
             push_line(db, &user, item, qty).await?;
         }
     }
@@ -425,57 +370,39 @@ pub async fn merge_guest_into_user(
     Ok(())
 }
 
-async fn push_line(
-    db: &Database,
-    owner: &Owner,
-    item: &CartItem,
-    qty: i64,
-) -> Result<(), AppError> {
+async fn push_line(db: &Database, owner: &Owner, item: &CartItem, qty: Quantity) -> Result<()> {
     let mut f = owner.filter();
     f.insert("items.product_id", doc! { "$ne": item.product_id });
-    let line = mongodb::bson::to_bson(&CartItem {
+    let line = line_bson(&CartItem {
         quantity: qty,
         ..item.clone()
-    })
-    .map_err(|e| AppError::internal("cart item", e))?;
-    let mut insert = owner.on_insert();
-    insert.remove(match owner {
-        Owner::User(_) => "user_id",
-        Owner::Guest(_) => "guest_key",
-    });
+    })?;
     match carts(db)
         .update_one(
             f,
-            doc! { "$push": { "items": line }, "$inc": { "version": 1 }, "$set": owner.touch(), "$setOnInsert": insert },
+            doc! { "$push": { "items": line }, "$inc": { "version": 1 }, "$set": owner.touch(), "$setOnInsert": owner.on_insert() },
         )
         .upsert(true)
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) if crate::db::is_duplicate_key(&e) => Ok(()),
+        Err(e) if crate::kernel::db::is_duplicate_key(&e) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
 
 /// Prices the cart from current product data (never from anything the browser sent).
-pub async fn view(
-    db: &Database,
-    cart: Option<&Cart>,
-    currency: &str,
-) -> Result<CartView, AppError> {
+pub async fn view(db: &Database, cart: Option<&Cart>, currency: Currency) -> Result<CartView> {
     let Some(cart) = cart else {
-        return Ok(CartView {
-            currency: currency.to_string(),
-            ..CartView::default()
-        });
+        return Ok(CartView::empty(currency));
     };
     let ids: Vec<ObjectId> = cart.items.iter().map(|i| i.product_id).collect();
     let products = catalog::find_by_ids(db, &ids).await?;
     let mut lines = Vec::with_capacity(cart.items.len());
-    let mut subtotal = 0i64;
+    let mut subtotal = Money::zero(currency);
     let mut count = 0u32;
     for item in &cart.items {
-        count += item.quantity.max(0) as u32;
+        count += item.quantity.get();
         let Some(p) = products.iter().find(|p| p.id == item.product_id) else {
             lines.push(CartLine {
                 product_id: item.product_id.to_hex(),
@@ -484,8 +411,8 @@ pub async fn view(
                 image_url: crate::catalog::types::PLACEHOLDER_IMAGE.into(),
                 image_alt: "No longer available".into(),
                 quantity: item.quantity,
-                unit_price: item.price_at_add,
-                line_total: 0,
+                unit_price: Money::new(item.price_at_add, currency),
+                line_total: Money::zero(currency),
                 stock: 0,
                 previous_price: None,
                 problem: Some("This product is no longer sold. Remove it to continue.".into()),
@@ -496,9 +423,11 @@ pub async fn view(
         let (image_url, image_alt) = p.first_image();
         let problem = if p.status != ProductStatus::Active {
             Some("This product is no longer sold. Remove it to continue.".to_string())
+        } else if p.currency != currency {
+            Some("This product is priced in another currency. Remove it to continue.".to_string())
         } else if p.stock <= 0 {
             Some("Sold out since you added it. Remove it to continue.".to_string())
-        } else if item.quantity > p.stock {
+        } else if item.quantity.as_i64() > p.stock {
             Some(format!(
                 "Only {} left: lower the quantity to continue.",
                 p.stock
@@ -508,29 +437,33 @@ pub async fn view(
         };
         let available = problem.is_none();
         let line_total = if available {
-            p.price * item.quantity
+            p.price()
+                .checked_mul(u64::from(item.quantity))
+                .ok_or_else(|| Error::internal("a cart line total overflowed"))?
         } else {
-            0
+            Money::zero(currency)
         };
-        subtotal += line_total;
+        subtotal = subtotal
+            .checked_add(line_total)
+            .ok_or_else(|| Error::internal("the cart subtotal overflowed"))?;
         lines.push(CartLine {
             product_id: p.id.to_hex(),
-            slug: p.slug.clone(),
+            slug: p.slug.to_string(),
             name: p.name.clone(),
             image_url,
             image_alt,
             quantity: item.quantity,
-            unit_price: p.price,
+            unit_price: p.price(),
             line_total,
             stock: p.stock,
-            previous_price: (p.price != item.price_at_add).then_some(item.price_at_add),
+            previous_price: (p.price != item.price_at_add)
+                .then(|| Money::new(item.price_at_add, p.currency)),
             problem,
             available,
         });
     }
     Ok(CartView {
         lines,
-        currency: currency.to_string(),
         subtotal,
         item_count: count,
         checkout_key: format!("{}:{}", cart.id.to_hex(), cart.version),

@@ -6,23 +6,19 @@ use leptos::prelude::*;
 use super::types::{
     CategoryView, HomeData, ProductDetail, ProductForm, SearchParams, SearchResults,
 };
-use crate::error::AppError;
+use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
 use {
+    super::ctx as app_state,
     super::store,
     super::types::StatusFilter,
-    crate::accounts::auth::require_admin,
-    crate::error::FormErrors,
-    crate::server::app_state,
+    crate::kernel::auth::require_admin,
+    crate::kernel::db::parse_id,
+    crate::kernel::Error,
+    crate::shared::{FormErrors, Slug},
     mongodb::bson::{oid::ObjectId, DateTime},
 };
-
-/// Parses a 24-hex-digit id, or `NotFound` (ids in URLs are not errors to explain).
-#[cfg(feature = "ssr")]
-pub fn parse_id(id: &str) -> Result<ObjectId, AppError> {
-    ObjectId::parse_str(id.trim()).map_err(|_| AppError::NotFound)
-}
 
 /// The home page: featured and newest products and the top categories, all from
 /// the in-memory index (kept in sync with the database), so it costs no queries.
@@ -49,7 +45,7 @@ pub async fn home_page_data() -> Result<HomeData, AppError> {
 #[server(endpoint = "catalog/search")]
 pub async fn search_products(params: SearchParams) -> Result<SearchResults, AppError> {
     let state = app_state()?;
-    let mut query = params.parse(&state.settings.currency)?;
+    let mut query = params.parse(state.settings.currency)?;
     query.status = StatusFilter::Active;
     search_off_thread(&state, query).await
 }
@@ -59,16 +55,16 @@ pub async fn search_products(params: SearchParams) -> Result<SearchResults, AppE
 /// threads serving other requests.
 #[cfg(feature = "ssr")]
 async fn search_off_thread(
-    state: &crate::server::AppState,
+    state: &super::Ctx,
     query: super::types::SearchQuery,
 ) -> Result<SearchResults, AppError> {
     if let Some(hit) = state.search.cached(&query) {
         return Ok(hit);
     }
     let index = state.search.clone();
-    tokio::task::spawn_blocking(move || index.search(&query))
+    Ok(tokio::task::spawn_blocking(move || index.search(&query))
         .await
-        .map_err(|e| AppError::internal("search task failed", e))?
+        .map_err(|e| AppError::from(Error::internal_from("search task failed", e)))??)
 }
 
 /// Product names for the search box while the shopper types (prefix and
@@ -112,16 +108,14 @@ pub async fn list_categories() -> Result<Vec<CategoryView>, AppError> {
 #[server(endpoint = "catalog/product")]
 pub async fn product_by_slug(slug: String) -> Result<ProductDetail, AppError> {
     let state = app_state()?;
-    if !super::types::is_valid_slug(slug.trim()) {
-        return Err(AppError::NotFound);
-    }
-    let product = store::find_by_slug(&state.db, slug.trim())
+    let slug = Slug::parse(slug.trim()).map_err(|_| AppError::NotFound)?;
+    let product = store::find_by_slug(&state.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
     if product.status != super::types::ProductStatus::Active {
-        let is_admin = crate::accounts::auth::current_user()
+        let is_admin = crate::kernel::auth::current_caller()
             .await?
-            .is_some_and(|u| u.role == crate::accounts::types::Role::Admin);
+            .is_some_and(|c| c.is_admin());
         if !is_admin {
             return Err(AppError::NotFound);
         }
@@ -159,12 +153,12 @@ async fn detail_of(
 pub async fn admin_search_products(params: SearchParams) -> Result<SearchResults, AppError> {
     require_admin().await?;
     let state = app_state()?;
-    let mut query = params.parse(&state.settings.currency)?;
+    let mut query = params.parse(state.settings.currency)?;
     if params.status.is_none() {
         query.status = StatusFilter::All;
     }
     query.per_page = 50;
-    state.search.search(&query)
+    Ok(state.search.search(&query)?)
 }
 
 #[server(endpoint = "admin/products/get")]
@@ -187,7 +181,7 @@ pub async fn save_product(
 ) -> Result<String, AppError> {
     require_admin().await?;
     let state = app_state()?;
-    let valid = form.validate(&state.settings.currency)?;
+    let valid = form.validate(state.settings.currency)?;
     let kept = form.kept();
     let keep = |e: AppError| {
         let refs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -213,12 +207,12 @@ pub async fn save_product(
     };
     let saved = match id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => {
-            let product = store::new_product(&valid, &state.settings.currency, category_id);
+            let product = store::new_product(&valid, category_id);
             store::insert_product(&state.db, &product)
                 .await
-                .map_err(keep)?;
+                .map_err(|e| keep(e.into()))?;
             tracing::info!(product_id = %product.id, "product created");
-            crate::server::redirect(&format!(
+            crate::kernel::web::redirect(&format!(
                 "/admin/products/{}?created=1",
                 product.id.to_hex()
             ));
@@ -236,7 +230,7 @@ pub async fn save_product(
             };
             match store::update_product(&state.db, &oid, &valid, category_id, expected)
                 .await
-                .map_err(keep)?
+                .map_err(|e| keep(e.into()))?
             {
                 Some(p) => p,
                 None => {
@@ -304,7 +298,7 @@ pub async fn delete_product(id: String, confirm: Option<String>) -> Result<(), A
     }
     state.search.apply(&[], &[oid])?;
     tracing::info!(product_id = %oid, "product deleted");
-    crate::server::redirect("/admin/products?deleted=1");
+    crate::kernel::web::redirect("/admin/products?deleted=1");
     Ok(())
 }
 
@@ -366,7 +360,7 @@ pub async fn remove_image(id: String, image_id: String) -> Result<(), AppError> 
 #[cfg(feature = "ssr")]
 struct ValidCategory {
     name: String,
-    slug: String,
+    slug: Slug,
     parent: Option<ObjectId>,
     description: String,
 }
@@ -386,20 +380,20 @@ async fn validate_category(
         errors.add("name", "Enter the category name.");
     } else if name_t.chars().count() > 60 {
         errors.add("name", "Use at most 60 characters.");
-    } else if super::types::has_stray_control(name_t, false) {
+    } else if crate::shared::text::has_stray_control(name_t, false) {
         errors.add("name", "The name contains characters we cannot use.");
     }
     let slug_t = if slug.trim().is_empty() {
-        super::types::slugify(name_t)
+        crate::shared::domain::slugify(name_t)
     } else {
         slug.trim().to_lowercase()
     };
-    if !name_t.is_empty() && !super::types::is_valid_slug(&slug_t) {
+    if !name_t.is_empty() && !crate::shared::domain::is_valid_slug(&slug_t) {
         errors.add("slug", "Use lower-case letters, digits and dashes only.");
     }
     if description.chars().count() > 1000 {
         errors.add("description", "Use at most 1,000 characters.");
-    } else if super::types::has_stray_control(description, true) {
+    } else if crate::shared::text::has_stray_control(description, true) {
         errors.add(
             "description",
             "The description contains characters we cannot use.",
@@ -455,7 +449,7 @@ async fn validate_category(
     })?;
     Ok(ValidCategory {
         name: name_t.to_string(),
-        slug: slug_t,
+        slug: Slug::parse(&slug_t).map_err(|m| AppError::field("slug", m))?,
         parent,
         description: description.trim().to_string(),
     })
@@ -484,7 +478,7 @@ pub async fn create_category(
     store::insert_category(&state.db, &category)
         .await
         .map_err(|e| {
-            e.keeping(&[
+            AppError::from(e).keeping(&[
                 ("name", &name),
                 ("slug", &slug),
                 ("parent_id", &parent_id),
@@ -515,9 +509,16 @@ pub async fn update_category(
         &description,
     )
     .await?;
-    let found = store::update_category(&state.db, &oid, &v.name, &v.slug, v.parent, &v.description)
-        .await
-        .map_err(|e| e.keeping(&[("name", &name), ("slug", &slug)]))?;
+    let found = store::update_category(
+        &state.db,
+        &oid,
+        &v.name,
+        v.slug.as_str(),
+        v.parent,
+        &v.description,
+    )
+    .await
+    .map_err(|e| AppError::from(e).keeping(&[("name", &name), ("slug", &slug)]))?;
     if !found {
         return Err(AppError::NotFound);
     }
@@ -551,7 +552,7 @@ pub async fn delete_category(id: String) -> Result<(), AppError> {
 /// Category edits change product paths in the index: rebuild it now on this
 /// instance (the change stream does the same on the others).
 #[cfg(feature = "ssr")]
-async fn refresh_categories(state: &crate::server::AppState) -> Result<(), AppError> {
-    super::sync::full_build(&state.db, &state.search).await?;
+async fn refresh_categories(state: &super::Ctx) -> Result<(), AppError> {
+    super::sync::full_build(&state.db, &state.search, &|_| {}).await?;
     Ok(())
 }

@@ -14,8 +14,10 @@ use mongodb::Database;
 use tower_sessions::Session;
 
 use super::store::{self, ProductImage};
-use crate::error::AppError;
-use crate::server::AppState;
+use super::Catalog;
+use crate::kernel::auth::SharedDirectory;
+use crate::kernel::{Core, Error, Result};
+use crate::shared::AppError;
 
 /// Largest picture accepted.
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
@@ -47,11 +49,7 @@ pub fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// Stores a picture; returns its id.
-pub async fn store_image(
-    db: &Database,
-    bytes: &[u8],
-    content_type: &str,
-) -> Result<ObjectId, AppError> {
+pub async fn store_image(db: &Database, bytes: &[u8], content_type: &str) -> Result<ObjectId> {
     let id = ObjectId::new();
     let mut upload = bucket(db)
         .open_upload_stream(id.to_hex())
@@ -61,24 +59,24 @@ pub async fn store_image(
     upload
         .write_all(bytes)
         .await
-        .map_err(|e| AppError::internal("writing an image to GridFS", e))?;
+        .map_err(|e| Error::internal_from("writing an image to GridFS", e))?;
     upload
         .close()
         .await
-        .map_err(|e| AppError::internal("finishing an image upload", e))?;
+        .map_err(|e| Error::internal_from("finishing an image upload", e))?;
     Ok(id)
 }
 
 /// Removes a stored picture (best effort: a leftover file harms nobody).
 pub async fn delete(db: &Database, id: &ObjectId) {
     if let Err(e) = bucket(db).delete(Bson::ObjectId(*id)).await {
-        tracing::warn!(image_id = %id, "could not delete an image: {}", crate::db::short_reason(&e));
+        tracing::warn!(image_id = %id, "could not delete an image: {}", crate::kernel::db::short_reason(&e));
     }
 }
 
 /// `GET /images/{id}`: the picture with its type; cached for a year (ids never change).
 pub async fn serve(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
@@ -98,9 +96,9 @@ pub async fn serve(
         Ok(mut cursor) => match cursor.try_next().await {
             Ok(Some(f)) => f,
             Ok(None) => return AppError::NotFound.into_response(),
-            Err(e) => return AppError::from(e).into_response(),
+            Err(e) => return Error::from(e).into_response(),
         },
-        Err(e) => return AppError::from(e).into_response(),
+        Err(e) => return Error::from(e).into_response(),
     };
     let content_type = file
         .metadata
@@ -110,11 +108,11 @@ pub async fn serve(
         .to_string();
     let mut stream = match b.open_download_stream(Bson::ObjectId(oid)).await {
         Ok(s) => s,
-        Err(e) => return AppError::from(e).into_response(),
+        Err(e) => return Error::from(e).into_response(),
     };
     let mut buf = Vec::with_capacity(file.length as usize);
     if let Err(e) = stream.read_to_end(&mut buf).await {
-        return AppError::internal("reading an image", e).into_response();
+        return Error::internal_from("reading an image", e).into_response();
     }
     (
         [
@@ -134,7 +132,9 @@ pub async fn serve(
 /// A browser form gets redirected back to the product page with a message;
 /// other callers get a JSON answer.
 pub async fn upload(
-    State(state): State<AppState>,
+    State(state): State<Core>,
+    State(catalog): State<Catalog>,
+    State(directory): State<SharedDirectory>,
     session: Session,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -148,11 +148,15 @@ pub async fn upload(
         Ok(oid) => format!("/admin/products/{}", oid.to_hex()),
         Err(_) => "/admin/products".to_string(),
     };
-    let result = async {
-        let user = crate::accounts::auth::user_from_session(&state, &session)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        if user.role != crate::accounts::types::Role::Admin {
+    let result: std::result::Result<ObjectId, AppError> = async {
+        let caller = crate::kernel::auth::caller_of(
+            &session,
+            directory.as_ref(),
+            state.settings.session_max_days,
+        )
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+        if !caller.is_admin() {
             return Err(AppError::Forbidden);
         }
         let oid = ObjectId::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
@@ -194,7 +198,7 @@ pub async fn upload(
             )
         })?;
         let alt = alt.trim().chars().take(200).collect::<String>();
-        if super::types::has_stray_control(&alt, false) {
+        if crate::shared::text::has_stray_control(&alt, false) {
             return Err(AppError::field(
                 "alt",
                 "The description of the picture contains characters we cannot use.",
@@ -210,27 +214,27 @@ pub async fn upload(
             delete(&state.db, &image_id).await;
             return Err(AppError::NotFound);
         }
-        super::sync::refresh(&state.db, &state.search, &[oid]).await?;
+        super::sync::refresh(&state.db, &catalog.search, &[oid]).await?;
         Ok(image_id)
     }
     .await;
 
     match (result, wants_html) {
-        (Ok(_), true) => crate::server::redirect_response(&format!("{back}?image=added")),
+        (Ok(_), true) => crate::kernel::web::redirect_response(&format!("{back}?image=added")),
         (Ok(image_id), false) => (
             StatusCode::CREATED,
             axum::Json(serde_json::json!({ "id": image_id.to_hex(), "url": super::types::image_url(&image_id.to_hex()) })),
         )
             .into_response(),
         (Err(AppError::Unauthorized), true) => {
-            crate::server::redirect_response(&format!("/login?next={}", super::types::url_encode(&back)))
+            crate::kernel::web::redirect_response(&format!("/login?next={}", crate::shared::text::url_encode(&back)))
         }
         (Err(e), true) if matches!(e, AppError::Invalid(_) | AppError::PayloadTooLarge(_) | AppError::BadRequest(_)) => {
             let msg = e
                 .form_errors()
                 .and_then(|f| f.fields.first().map(|m| m.message.clone()))
                 .unwrap_or_else(|| e.to_string());
-            crate::server::redirect_response(&format!("{back}?image_error={}", super::types::url_encode(&msg)))
+            crate::kernel::web::redirect_response(&format!("{back}?image_error={}", crate::shared::text::url_encode(&msg)))
         }
         (Err(e), _) => e.into_response(),
     }

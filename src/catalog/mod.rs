@@ -1,10 +1,12 @@
-//! The catalog: categories, products, pictures, search, and their pages.
+//! The catalog: categories, products, pictures and search. Its server functions
+//! answer the storefront (anyone) and the admin (admins only); the pages that show
+//! them live in `storefront` and `admin`.
 
-pub mod admin_pages;
 pub mod api;
+pub mod types;
+
 #[cfg(feature = "ssr")]
 pub mod images;
-pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod search;
 #[cfg(feature = "ssr")]
@@ -13,4 +15,84 @@ pub mod seed;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod sync;
-pub mod types;
+
+#[cfg(feature = "ssr")]
+pub use server::*;
+
+#[cfg(feature = "ssr")]
+mod server {
+    use std::sync::Arc;
+
+    use mongodb::Database;
+
+    use super::search::SearchIndex;
+    use crate::kernel::config::Settings;
+    use crate::kernel::{Core, Result};
+
+    /// The catalog's own service: this instance's search index (built from MongoDB
+    /// at start and kept in sync by a change stream). Built once at start.
+    #[derive(Clone)]
+    pub struct Catalog {
+        pub search: Arc<SearchIndex>,
+        /// Lets callers wait until the index has caught up with the database.
+        pub sync: Arc<super::sync::SyncHandle>,
+    }
+
+    impl Catalog {
+        pub fn new(currency: crate::shared::Currency) -> Result<Catalog> {
+            Ok(Catalog {
+                search: Arc::new(SearchIndex::new(currency)?),
+                sync: Arc::new(super::sync::SyncHandle::default()),
+            })
+        }
+    }
+
+    /// What catalog server functions work with.
+    pub(crate) struct Ctx {
+        pub db: Database,
+        pub settings: Arc<Settings>,
+        pub search: Arc<SearchIndex>,
+    }
+
+    /// The catalog's services for the current request.
+    pub(crate) fn ctx() -> Result<Ctx> {
+        let core = crate::kernel::web::context::<Core>()?;
+        let catalog = crate::kernel::web::context::<Catalog>()?;
+        Ok(Ctx {
+            db: core.db,
+            settings: core.settings,
+            search: catalog.search,
+        })
+    }
+
+    /// Every index the catalog queries by.
+    pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::error::Error> {
+        super::store::ensure_indexes(db).await?;
+        super::sync::ensure_indexes(db).await
+    }
+
+    /// The catalog's HTTP routes besides its server functions: pictures.
+    pub fn routes<S>() -> axum::Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        Core: axum::extract::FromRef<S>,
+        Catalog: axum::extract::FromRef<S>,
+        crate::kernel::auth::SharedDirectory: axum::extract::FromRef<S>,
+    {
+        use super::images;
+        let uploads = axum::Router::new()
+            .route(
+                "/admin/products/{id}/images",
+                axum::routing::post(images::upload),
+            )
+            .layer(axum::extract::DefaultBodyLimit::max(
+                images::MAX_UPLOAD_BODY,
+            ))
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                images::MAX_UPLOAD_BODY,
+            ));
+        axum::Router::new()
+            .route("/images/{id}", axum::routing::get(images::serve))
+            .merge(uploads)
+    }
+}

@@ -8,8 +8,10 @@ use mongodb::bson::{doc, oid::ObjectId, DateTime};
 use mongodb::Database;
 
 use super::store::{self, Category, Product};
-use super::types::{slugify, ProductStatus};
-use crate::error::AppError;
+use super::types::ProductStatus;
+use crate::kernel::Result;
+use crate::shared::domain::slugify;
+use crate::shared::{Currency, Slug};
 
 /// SplitMix64: tiny, fast, and the same everywhere.
 struct Rng(u64);
@@ -299,7 +301,7 @@ const FEATURES: &[&str] = &[
 ];
 
 /// Product number `i` of the catalog (independent of N, so larger catalogs extend smaller ones).
-fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: &str, now_ms: i64) -> Product {
+fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: Currency, now_ms: i64) -> Product {
     let mut rng = Rng(0x00A5_CA27 ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D));
     let (cat_id, spec) = &cats[(i as usize) % cats.len()];
     let adjective = rng.pick(ADJECTIVES);
@@ -308,13 +310,14 @@ fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: &str, now_ms: i
     let model = rng.pick(MODELS);
     let colour = rng.pick(COLOURS);
     let name = format!("{adjective} {material} {noun} {model}");
-    let slug = format!("{}-{:05}", slugify(&name), i);
+    let slug = Slug::parse(&format!("{}-{:05}", slugify(&name), i))
+        .expect("seeded names make valid slugs");
     let (lo, hi) = spec.price;
     let raw = lo + rng.below((hi - lo) as u64) as i64;
     // Prices people expect: whole units ending in .00, .50 or .99.
     let endings = [0, 50, 99];
     let price = (raw / 100) * 100 + endings[rng.below(3) as usize];
-    let price = if currency == "jpy" {
+    let price = if currency == Currency::Jpy {
         price
     } else {
         price.max(99)
@@ -345,7 +348,7 @@ fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: &str, now_ms: i
         slug,
         description,
         price,
-        currency: currency.to_string(),
+        currency,
         category_id: Some(*cat_id),
         tags,
         stock,
@@ -358,15 +361,60 @@ fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: &str, now_ms: i
     }
 }
 
+/// The demo categories, with fresh ids, in parent-first order.
+pub fn demo_categories() -> Vec<Category> {
+    let now = DateTime::now();
+    let mut out: Vec<Category> = Vec::new();
+    for spec in CATEGORIES {
+        let parent = spec
+            .parent
+            .and_then(|slug| out.iter().find(|c| c.slug.as_str() == slug).map(|c| c.id));
+        out.push(Category {
+            id: ObjectId::new(),
+            name: spec.name.to_string(),
+            slug: Slug::parse(spec.slug).expect("seed category slugs are valid"),
+            parent_id: parent,
+            description: spec.description.to_string(),
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    out
+}
+
+/// Products `from..to` of the demo catalog for `categories` (from [`demo_categories`]),
+/// built in memory: the benchmark measures the search engine at sizes the local
+/// database server cannot hold.
+pub fn demo_products(
+    categories: &[Category],
+    from: u64,
+    to: u64,
+    currency: Currency,
+) -> Vec<Product> {
+    let cats: Vec<(ObjectId, &CategorySpec)> = CATEGORIES
+        .iter()
+        .filter_map(|spec| {
+            categories
+                .iter()
+                .find(|c| c.slug.as_str() == spec.slug)
+                .map(|c| (c.id, spec))
+        })
+        .collect();
+    let now_ms = DateTime::now().timestamp_millis();
+    (from..to)
+        .map(|n| product(n, &cats, currency, now_ms))
+        .collect()
+}
+
 /// Creates the categories (if missing) and `count` products (skipping ones that
 /// exist). With `if_empty`, does nothing when the catalog already has products.
 pub async fn run(
     db: &Database,
     count: u64,
-    currency: &str,
+    currency: Currency,
     if_empty: bool,
     show_progress: bool,
-) -> Result<u64, AppError> {
+) -> Result<u64> {
     if if_empty && store::products(db).estimated_document_count().await? > 0 {
         return Ok(0);
     }
@@ -385,7 +433,7 @@ pub async fn run(
                 let c = Category {
                     id: ObjectId::new(),
                     name: spec.name.to_string(),
-                    slug: spec.slug.to_string(),
+                    slug: Slug::parse(spec.slug).expect("seed category slugs are valid"),
                     parent_id: parent,
                     description: spec.description.to_string(),
                     created_at: now,
@@ -418,11 +466,11 @@ pub async fn run(
         let end = (i + 1000).min(count);
         let batch: Vec<Product> = (i..end)
             .map(|n| product(n, &ids, currency, now_ms))
-            .filter(|p| seen.insert(p.slug.clone()))
+            .filter(|p| seen.insert(p.slug.to_string()))
             .collect();
         match store::products(db).insert_many(&batch).ordered(false).await {
             Ok(r) => inserted += r.inserted_ids.len() as u64,
-            Err(e) if crate::db::is_duplicate_key(&e) => {
+            Err(e) if crate::kernel::db::is_duplicate_key(&e) => {
                 // Some already existed (seeded before): the rest went in.
                 if let mongodb::error::ErrorKind::InsertMany(m) = e.kind.as_ref() {
                     let dups = m.write_errors.as_ref().map(|w| w.len()).unwrap_or(0);

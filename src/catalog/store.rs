@@ -3,20 +3,24 @@
 //! with the stock change, so stock can never go below zero and no reservation is lost.
 
 use futures::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
-use mongodb::options::{IndexOptions, ReturnDocument};
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::bson::{doc, oid::ObjectId, DateTime};
+use mongodb::options::ReturnDocument;
+use mongodb::{Collection, Database};
 use serde::{Deserialize, Serialize};
 
 use super::types::{
     image_url, CategoryView, ImageView, ProductCard, ProductDetail, ProductStatus, ValidProduct,
     PLACEHOLDER_IMAGE,
 };
-use crate::db::display_time;
-use crate::error::AppError;
+use crate::kernel::db::{display_time, on_unique};
+use crate::kernel::{Error, Result};
+use crate::shared::{Currency, Money, Slug};
 
 pub const PRODUCTS: &str = "products";
 pub const CATEGORIES: &str = "categories";
+/// The unique index on category slugs.
+pub const CATEGORY_SLUG_INDEX: &str = "slug_unique";
+const CATEGORY_SLUG_TAKEN: &str = "Another category already uses this web address (slug).";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProductImage {
@@ -38,12 +42,12 @@ pub struct Product {
     #[serde(rename = "_id")]
     pub id: ObjectId,
     pub name: String,
-    pub slug: String,
+    pub slug: Slug,
     #[serde(default)]
     pub description: String,
-    /// Minor units of `currency`.
+    /// Minor units of `currency` (see [`Product::price`]).
     pub price: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub category_id: Option<ObjectId>,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -64,7 +68,7 @@ pub struct Category {
     #[serde(rename = "_id")]
     pub id: ObjectId,
     pub name: String,
-    pub slug: String,
+    pub slug: Slug,
     pub parent_id: Option<ObjectId>,
     #[serde(default)]
     pub description: String,
@@ -77,7 +81,7 @@ impl Category {
         CategoryView {
             id: self.id.to_hex(),
             name: self.name.clone(),
-            slug: self.slug.clone(),
+            slug: self.slug.to_string(),
             parent_id: self.parent_id.map(|p| p.to_hex()),
             description: self.description.clone(),
         }
@@ -85,6 +89,11 @@ impl Category {
 }
 
 impl Product {
+    /// The price of one unit.
+    pub fn price(&self) -> Money {
+        Money::new(self.price, self.currency)
+    }
+
     pub fn first_image(&self) -> (String, String) {
         match self.images.first() {
             Some(img) => (
@@ -102,10 +111,9 @@ impl Product {
         let (image_url, image_alt) = self.first_image();
         ProductCard {
             id: self.id.to_hex(),
-            slug: self.slug.clone(),
+            slug: self.slug.to_string(),
             name: self.name.clone(),
-            price: self.price,
-            currency: self.currency.clone(),
+            price: self.price(),
             stock: self.stock,
             image_url,
             image_alt,
@@ -121,11 +129,10 @@ impl Product {
     ) -> ProductDetail {
         ProductDetail {
             id: self.id.to_hex(),
-            slug: self.slug.clone(),
+            slug: self.slug.to_string(),
             name: self.name.clone(),
             description: self.description.clone(),
-            price: self.price,
-            currency: self.currency.clone(),
+            price: self.price(),
             stock: self.stock,
             status: self.status,
             featured: self.featured,
@@ -163,59 +170,63 @@ pub fn categories(db: &Database) -> Collection<Category> {
     db.collection(CATEGORIES)
 }
 
-fn named(keys: Document, name: &str, unique: bool) -> IndexModel {
-    IndexModel::builder()
-        .keys(keys)
-        .options(
-            IndexOptions::builder()
-                .name(name.to_string())
-                .unique(unique)
-                .build(),
-        )
-        .build()
-}
-
-pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::error::Error> {
     let p = products(db);
-    p.create_index(named(doc! { "slug": 1 }, "slug_unique", true))
-        .await?;
-    p.create_index(named(doc! { "category_id": 1 }, "category_id", false))
-        .await?;
-    p.create_index(named(
+    p.create_index(crate::kernel::db::index(
+        doc! { "slug": 1 },
+        "slug_unique",
+        true,
+    ))
+    .await?;
+    p.create_index(crate::kernel::db::index(
+        doc! { "category_id": 1 },
+        "category_id",
+        false,
+    ))
+    .await?;
+    p.create_index(crate::kernel::db::index(
         doc! { "status": 1, "created_at": -1 },
         "status_created",
         false,
     ))
     .await?;
-    p.create_index(named(
+    p.create_index(crate::kernel::db::index(
         doc! { "status": 1, "featured": 1 },
         "status_featured",
         false,
     ))
     .await?;
-    p.create_index(named(
+    p.create_index(crate::kernel::db::index(
         doc! { "reservations.order_id": 1 },
         "reservation_order",
         false,
     ))
     .await?;
-    p.create_index(named(
+    p.create_index(crate::kernel::db::index(
         doc! { "reservations.at": 1 },
         "reservation_at",
         false,
     ))
     .await?;
     let c = categories(db);
-    c.create_index(named(doc! { "slug": 1 }, "slug_unique", true))
-        .await?;
-    c.create_index(named(doc! { "parent_id": 1 }, "parent_id", false))
-        .await?;
+    c.create_index(crate::kernel::db::index(
+        doc! { "slug": 1 },
+        "slug_unique",
+        true,
+    ))
+    .await?;
+    c.create_index(crate::kernel::db::index(
+        doc! { "parent_id": 1 },
+        "parent_id",
+        false,
+    ))
+    .await?;
     Ok(())
 }
 
 // ---------- categories ----------
 
-pub async fn list_categories(db: &Database) -> Result<Vec<Category>, AppError> {
+pub async fn list_categories(db: &Database) -> Result<Vec<Category>> {
     Ok(categories(db)
         .find(doc! {})
         .sort(doc! { "name": 1 })
@@ -224,18 +235,15 @@ pub async fn list_categories(db: &Database) -> Result<Vec<Category>, AppError> {
         .await?)
 }
 
-pub async fn find_category(db: &Database, id: &ObjectId) -> Result<Option<Category>, AppError> {
+pub async fn find_category(db: &Database, id: &ObjectId) -> Result<Option<Category>> {
     Ok(categories(db).find_one(doc! { "_id": id }).await?)
 }
 
-pub async fn insert_category(db: &Database, category: &Category) -> Result<(), AppError> {
-    categories(db).insert_one(category).await.map_err(|e| {
-        crate::db::on_duplicate(
-            e,
-            "slug",
-            "Another category already uses this web address (slug).",
-        )
-    })?;
+pub async fn insert_category(db: &Database, category: &Category) -> Result<()> {
+    categories(db)
+        .insert_one(category)
+        .await
+        .map_err(|e| on_unique(e, CATEGORY_SLUG_INDEX, "slug", CATEGORY_SLUG_TAKEN))?;
     Ok(())
 }
 
@@ -246,7 +254,7 @@ pub async fn update_category(
     slug: &str,
     parent_id: Option<ObjectId>,
     description: &str,
-) -> Result<bool, AppError> {
+) -> Result<bool> {
     let res = categories(db)
         .update_one(
             doc! { "_id": id },
@@ -256,17 +264,11 @@ pub async fn update_category(
             } },
         )
         .await
-        .map_err(|e| {
-            crate::db::on_duplicate(
-                e,
-                "slug",
-                "Another category already uses this web address (slug).",
-            )
-        })?;
+        .map_err(|e| on_unique(e, CATEGORY_SLUG_INDEX, "slug", CATEGORY_SLUG_TAKEN))?;
     Ok(res.matched_count == 1)
 }
 
-pub async fn delete_category(db: &Database, id: &ObjectId) -> Result<bool, AppError> {
+pub async fn delete_category(db: &Database, id: &ObjectId) -> Result<bool> {
     Ok(categories(db)
         .delete_one(doc! { "_id": id })
         .await?
@@ -274,13 +276,13 @@ pub async fn delete_category(db: &Database, id: &ObjectId) -> Result<bool, AppEr
         == 1)
 }
 
-pub async fn count_products_in_category(db: &Database, id: &ObjectId) -> Result<u64, AppError> {
+pub async fn count_products_in_category(db: &Database, id: &ObjectId) -> Result<u64> {
     Ok(products(db)
         .count_documents(doc! { "category_id": id })
         .await?)
 }
 
-pub async fn count_children(db: &Database, id: &ObjectId) -> Result<u64, AppError> {
+pub async fn count_children(db: &Database, id: &ObjectId) -> Result<u64> {
     Ok(categories(db)
         .count_documents(doc! { "parent_id": id })
         .await?)
@@ -288,15 +290,36 @@ pub async fn count_children(db: &Database, id: &ObjectId) -> Result<u64, AppErro
 
 // ---------- products ----------
 
-pub async fn find_by_slug(db: &Database, slug: &str) -> Result<Option<Product>, AppError> {
-    Ok(products(db).find_one(doc! { "slug": slug }).await?)
+pub async fn find_by_slug(db: &Database, slug: &Slug) -> Result<Option<Product>> {
+    Ok(products(db)
+        .find_one(doc! { "slug": slug.as_str() })
+        .await?)
 }
 
-pub async fn find_by_id(db: &Database, id: &ObjectId) -> Result<Option<Product>, AppError> {
+pub async fn find_by_id(db: &Database, id: &ObjectId) -> Result<Option<Product>> {
     Ok(products(db).find_one(doc! { "_id": id }).await?)
 }
 
-pub async fn find_by_ids(db: &Database, ids: &[ObjectId]) -> Result<Vec<Product>, AppError> {
+/// Up to `limit` products after `after` in `_id` order (resumable full reads).
+pub async fn products_after(
+    db: &Database,
+    after: Option<ObjectId>,
+    limit: i64,
+) -> Result<Vec<Product>> {
+    let filter = match after {
+        Some(id) => doc! { "_id": { "$gt": id } },
+        None => doc! {},
+    };
+    Ok(products(db)
+        .find(filter)
+        .sort(doc! { "_id": 1 })
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?)
+}
+
+pub async fn find_by_ids(db: &Database, ids: &[ObjectId]) -> Result<Vec<Product>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -308,24 +331,26 @@ pub async fn find_by_ids(db: &Database, ids: &[ObjectId]) -> Result<Vec<Product>
 }
 
 const SLUG_TAKEN: &str = "Another product already uses this web address (slug).";
+/// The unique index on product slugs.
+pub const PRODUCT_SLUG_INDEX: &str = "slug_unique";
 
-pub async fn insert_product(db: &Database, product: &Product) -> Result<(), AppError> {
+pub async fn insert_product(db: &Database, product: &Product) -> Result<()> {
     products(db)
         .insert_one(product)
         .await
-        .map_err(|e| crate::db::on_duplicate(e, "slug", SLUG_TAKEN))?;
+        .map_err(|e| on_unique(e, PRODUCT_SLUG_INDEX, "slug", SLUG_TAKEN))?;
     Ok(())
 }
 
-pub fn new_product(valid: &ValidProduct, currency: &str, category_id: Option<ObjectId>) -> Product {
+pub fn new_product(valid: &ValidProduct, category_id: Option<ObjectId>) -> Product {
     let now = DateTime::now();
     Product {
         id: ObjectId::new(),
         name: valid.name.clone(),
         slug: valid.slug.clone(),
         description: valid.description.clone(),
-        price: valid.price,
-        currency: currency.to_string(),
+        price: valid.price.minor(),
+        currency: valid.price.currency(),
         category_id,
         tags: valid.tags.clone(),
         stock: valid.stock,
@@ -347,12 +372,12 @@ pub async fn update_product(
     valid: &ValidProduct,
     category_id: Option<ObjectId>,
     expected_stock: Option<i64>,
-) -> Result<Option<Product>, AppError> {
+) -> Result<Option<Product>> {
     let mut set = doc! {
         "name": &valid.name,
-        "slug": &valid.slug,
+        "slug": valid.slug.as_str(),
         "description": &valid.description,
-        "price": valid.price,
+        "price": valid.price.minor(),
         "category_id": category_id,
         "tags": &valid.tags,
         "status": valid.status.as_str(),
@@ -370,15 +395,11 @@ pub async fn update_product(
         .find_one_and_update(filter, doc! { "$set": set })
         .return_document(ReturnDocument::After)
         .await
-        .map_err(|e| crate::db::on_duplicate(e, "slug", SLUG_TAKEN))?;
+        .map_err(|e| on_unique(e, PRODUCT_SLUG_INDEX, "slug", SLUG_TAKEN))?;
     Ok(updated)
 }
 
-pub async fn set_status(
-    db: &Database,
-    id: &ObjectId,
-    status: ProductStatus,
-) -> Result<bool, AppError> {
+pub async fn set_status(db: &Database, id: &ObjectId, status: ProductStatus) -> Result<bool> {
     let res = products(db)
         .update_one(
             doc! { "_id": id },
@@ -388,17 +409,13 @@ pub async fn set_status(
     Ok(res.matched_count == 1)
 }
 
-pub async fn delete_product(db: &Database, id: &ObjectId) -> Result<Option<Product>, AppError> {
+pub async fn delete_product(db: &Database, id: &ObjectId) -> Result<Option<Product>> {
     Ok(products(db).find_one_and_delete(doc! { "_id": id }).await?)
 }
 
 /// Adds `delta` (may be negative) to the stock, never below zero or above the maximum.
 /// Returns the new stock, or `None` if the change would break those bounds.
-pub async fn adjust_stock(
-    db: &Database,
-    id: &ObjectId,
-    delta: i64,
-) -> Result<Option<i64>, AppError> {
+pub async fn adjust_stock(db: &Database, id: &ObjectId, delta: i64) -> Result<Option<i64>> {
     let mut filter = doc! { "_id": id };
     if delta < 0 {
         filter.insert("stock", doc! { "$gte": -delta });
@@ -415,12 +432,9 @@ pub async fn adjust_stock(
     Ok(updated.map(|p| p.stock))
 }
 
-pub async fn push_image(
-    db: &Database,
-    id: &ObjectId,
-    image: &ProductImage,
-) -> Result<bool, AppError> {
-    let img = mongodb::bson::to_bson(image).map_err(|e| AppError::internal("image", e))?;
+pub async fn push_image(db: &Database, id: &ObjectId, image: &ProductImage) -> Result<bool> {
+    let img = mongodb::bson::to_bson(image)
+        .map_err(|e| Error::internal_from("encoding a product picture", e))?;
     let res = products(db)
         .update_one(
             doc! { "_id": id },
@@ -430,11 +444,7 @@ pub async fn push_image(
     Ok(res.matched_count == 1)
 }
 
-pub async fn pull_image(
-    db: &Database,
-    id: &ObjectId,
-    image_id: &ObjectId,
-) -> Result<bool, AppError> {
+pub async fn pull_image(db: &Database, id: &ObjectId, image_id: &ObjectId) -> Result<bool> {
     let res = products(db)
         .update_one(
             doc! { "_id": id },
@@ -453,12 +463,12 @@ pub async fn reserve_stock(
     product_id: &ObjectId,
     order_id: &ObjectId,
     qty: i64,
-) -> Result<bool, AppError> {
+) -> Result<bool> {
     let res = products(db)
         .update_one(
             doc! {
                 "_id": product_id,
-                "status": "active",
+                "status": ProductStatus::Active.as_str(),
                 "stock": { "$gte": qty },
                 "reservations.order_id": { "$ne": order_id },
             },
@@ -478,7 +488,7 @@ pub async fn release_reservation(
     product_id: &ObjectId,
     order_id: &ObjectId,
     qty: i64,
-) -> Result<bool, AppError> {
+) -> Result<bool> {
     let res = products(db)
         .update_one(
             doc! { "_id": product_id, "reservations": { "$elemMatch": { "order_id": order_id, "qty": qty } } },
@@ -496,7 +506,7 @@ pub async fn commit_reservation(
     db: &Database,
     product_id: &ObjectId,
     order_id: &ObjectId,
-) -> Result<bool, AppError> {
+) -> Result<bool> {
     let res = products(db)
         .update_one(
             doc! { "_id": product_id, "reservations.order_id": order_id },
@@ -508,7 +518,7 @@ pub async fn commit_reservation(
 
 /// Puts units back after a paid order was cancelled before shipping. The caller
 /// guarantees it runs once (it won the order's status change).
-pub async fn restock(db: &Database, product_id: &ObjectId, qty: i64) -> Result<(), AppError> {
+pub async fn restock(db: &Database, product_id: &ObjectId, qty: i64) -> Result<()> {
     products(db)
         .update_one(
             doc! { "_id": product_id },
@@ -523,7 +533,7 @@ pub async fn stale_reservations(
     db: &Database,
     before: DateTime,
     limit: usize,
-) -> Result<Vec<(ObjectId, ObjectId, i64)>, AppError> {
+) -> Result<Vec<(ObjectId, ObjectId, i64)>> {
     #[derive(Deserialize)]
     struct Held {
         #[serde(rename = "_id")]

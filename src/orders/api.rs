@@ -4,19 +4,27 @@
 use leptos::prelude::*;
 
 use super::types::{AddressForm, CheckoutData, OrderPage, OrderView};
-use crate::error::AppError;
+use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
 use {
+    super::payment::{self, Payments},
     super::service,
     super::store,
     super::types::OrderStatus,
-    crate::accounts::auth,
-    crate::accounts::types::Role,
-    crate::catalog::api::parse_id,
-    crate::server::app_state,
+    crate::kernel::auth,
+    crate::kernel::db::parse_id,
+    crate::kernel::web::{context, redirect},
+    crate::kernel::{core as app_state, Core},
+    crate::shared::{Actor, OrderNumber},
     mongodb::bson::{doc, Document},
 };
+
+/// The core services and the payment gateway of this request.
+#[cfg(feature = "ssr")]
+fn services() -> crate::kernel::Result<(Core, Payments)> {
+    Ok((app_state()?, context::<Payments>()?))
+}
 
 #[cfg(feature = "ssr")]
 const PER_PAGE: u32 = 20;
@@ -28,7 +36,7 @@ pub async fn checkout_details() -> Result<CheckoutData, AppError> {
     let state = app_state()?;
     let owner = crate::cart::store::Owner::User(user.id);
     let cart = crate::cart::store::find(&state.db, &owner).await?;
-    let view = crate::cart::store::view(&state.db, cart.as_ref(), &state.settings.currency).await?;
+    let view = crate::cart::store::view(&state.db, cart.as_ref(), state.currency()).await?;
     let address = store::last_for_user(&state.db, &user.id)
         .await?
         .map(|o| o.address);
@@ -52,7 +60,7 @@ pub async fn place_order(address: AddressForm, checkout_key: String) -> Result<S
     }
     let order = service::place_order(&state, &user, address, &checkout_key).await?;
     let id = order.id.to_hex();
-    crate::server::redirect(&format!("/account/orders/{id}?placed=1"));
+    redirect(&format!("/account/orders/{id}?placed=1"));
     Ok(id)
 }
 
@@ -80,17 +88,17 @@ pub async fn order_detail(id: String) -> Result<OrderView, AppError> {
     let order = store::find(&state.db, &oid)
         .await?
         .ok_or(AppError::NotFound)?;
-    if order.user_id != user.id && user.role != Role::Admin {
+    if order.user_id != user.id && !user.is_admin() {
         return Err(AppError::NotFound);
     }
-    Ok(order.view())
+    Ok(order.view(user.is_admin() && order.user_id != user.id))
 }
 
 /// A shopper may cancel their own order while it is unpaid.
 #[server(endpoint = "orders/cancel")]
 pub async fn cancel_my_order(id: String) -> Result<(), AppError> {
     let user = auth::require_user().await?;
-    let state = app_state()?;
+    let (state, payments) = services()?;
     let oid = parse_id(&id)?;
     let order = store::find(&state.db, &oid)
         .await?
@@ -98,10 +106,11 @@ pub async fn cancel_my_order(id: String) -> Result<(), AppError> {
     if order.user_id != user.id {
         return Err(AppError::NotFound);
     }
-    let cancelled = service::cancel_unpaid(
-        &state.db,
+    service::end_unpaid(
+        &state,
+        &payments,
         &oid,
-        &format!("customer:{}", user.id.to_hex()),
+        &Actor::Customer(user.id.to_hex()),
         "Cancelled by the customer",
     )
     .await?
@@ -110,8 +119,73 @@ pub async fn cancel_my_order(id: String) -> Result<(), AppError> {
             "Only an unpaid order can be cancelled here. Contact us about paid orders.".into(),
         )
     })?;
-    crate::payments::service::expire_checkout_session(&state, &cancelled).await;
     Ok(())
+}
+
+/// Sends the shopper to the payment page of their unpaid order.
+#[server(endpoint = "payments/pay")]
+pub async fn pay_order(order_id: String) -> Result<String, AppError> {
+    let user = auth::require_user().await?;
+    let (state, payments) = services()?;
+    let oid = parse_id(&order_id)?;
+    let order = store::find(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if order.user_id != user.id {
+        return Err(AppError::NotFound);
+    }
+    match order.status {
+        OrderStatus::AwaitingPayment => {}
+        OrderStatus::Cancelled => {
+            return Err(AppError::Conflict(
+                "This order was cancelled, so it cannot be paid. Please place a new order.".into(),
+            ))
+        }
+        _ => return Err(AppError::Conflict("This order is already paid.".into())),
+    }
+    if order.reserved_until.timestamp_millis() <= mongodb::bson::DateTime::now().timestamp_millis()
+    {
+        service::end_unpaid(
+            &state,
+            &payments,
+            &oid,
+            &Actor::System,
+            service::EXPIRED_NOTE,
+        )
+        .await?;
+        return Err(AppError::Conflict(
+            "The time to pay this order has run out and its items were released. Please place a new order.".into(),
+        ));
+    }
+    let url = payment::checkout_url(&state, &payments, &order).await?;
+    redirect(&url);
+    Ok(url)
+}
+
+/// The order with its payment state brought up to date (asks the payment provider
+/// when its notification has not arrived yet). Owner or admin only.
+#[server(endpoint = "payments/status")]
+pub async fn order_payment_status(order_id: String) -> Result<OrderView, AppError> {
+    let user = auth::require_user().await?;
+    let (state, payments) = services()?;
+    let oid = parse_id(&order_id)?;
+    let order = store::find(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if order.user_id != user.id && !user.is_admin() {
+        return Err(AppError::NotFound);
+    }
+    let by_admin = user.is_admin() && order.user_id != user.id;
+    if order.status == OrderStatus::AwaitingPayment && order.payment.session_id.is_some() {
+        if let Err(e) = payment::reconcile(&state, &payments, &order).await {
+            tracing::info!(order_id = %oid, "could not check the payment with the provider yet: {e}");
+        }
+        let fresh = store::find(&state.db, &oid)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return Ok(fresh.view(by_admin));
+    }
+    Ok(order.view(by_admin))
 }
 
 // ---------- admin ----------
@@ -138,11 +212,8 @@ pub async fn admin_orders(
         if q.len() > 200 {
             return Err(AppError::BadRequest("The search is too long.".into()));
         }
-        let upper = q.to_uppercase();
-        let digits = upper.trim_start_matches("OX-").trim_start_matches("OX");
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && digits.len() <= 12 {
-            let n: u64 = digits.parse().unwrap_or(0);
-            filter.insert("number", format!("OX-{n:06}"));
+        if let Some(number) = OrderNumber::parse(q) {
+            filter.insert("number", number.to_string());
         } else {
             // E-mail: exact, or the beginning of the address (uses the index).
             let escaped: String = q
@@ -183,7 +254,7 @@ pub async fn admin_orders(
 #[server(endpoint = "admin/orders/status")]
 pub async fn admin_set_order_status(id: String, status: String) -> Result<(), AppError> {
     let admin = auth::require_admin().await?;
-    let state = app_state()?;
+    let (state, payments) = services()?;
     let oid = parse_id(&id)?;
     let to = OrderStatus::parse(status.trim())
         .ok_or_else(|| AppError::BadRequest("That status does not exist.".into()))?;
@@ -197,28 +268,30 @@ pub async fn admin_set_order_status(id: String, status: String) -> Result<(), Ap
             to.label().to_lowercase()
         )));
     }
-    let actor = format!("admin:{}", admin.id.to_hex());
+    let actor = admin.actor();
+    let changed =
+        || AppError::Conflict("The order changed meanwhile; reload and try again.".into());
     match (order.status, to) {
         (OrderStatus::AwaitingPayment, OrderStatus::Cancelled) => {
-            let cancelled =
-                service::cancel_unpaid(&state.db, &oid, &actor, "Cancelled by the shop")
-                    .await?
-                    .ok_or_else(|| {
-                        AppError::Conflict(
-                            "The order changed meanwhile; reload and try again.".into(),
-                        )
-                    })?;
-            crate::payments::service::expire_checkout_session(&state, &cancelled).await;
+            service::end_unpaid(&state, &payments, &oid, &actor, "Cancelled by the shop")
+                .await?
+                .ok_or_else(changed)?;
         }
         (OrderStatus::Paid, OrderStatus::Cancelled) => {
-            crate::payments::service::refund_and_cancel(&state, &order, &actor).await?;
+            payment::refund_and_cancel(&state, &payments, &order, &actor).await?;
         }
         (from, to) => {
-            store::transition(&state.db, &oid, &[from], to, &actor, "", doc! {})
-                .await?
-                .ok_or_else(|| {
-                    AppError::Conflict("The order changed meanwhile; reload and try again.".into())
-                })?;
+            store::transition(
+                &state.db,
+                &oid,
+                &[from],
+                to,
+                &actor,
+                "",
+                store::PaymentUpdate::none(),
+            )
+            .await?
+            .ok_or_else(changed)?;
         }
     }
     Ok(())

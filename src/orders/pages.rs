@@ -8,17 +8,15 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use super::api::{
-    admin_orders, checkout_details, my_orders, order_detail, AdminSetOrderStatus, CancelMyOrder,
+    checkout_details, my_orders, order_detail, order_payment_status, CancelMyOrder, PayOrder,
     PlaceOrder,
 };
 use super::types::{country_name, OrderStatus, OrderSummary, OrderView, COUNTRIES};
-use crate::app::{use_header_version, ErrorPage};
-use crate::catalog::pages::Pagination;
-use crate::catalog::types::url_encode;
-use crate::error::AppError;
-use crate::money::format_minor;
-use crate::payments::api::PayOrder;
+use crate::shared::text::url_encode;
+use crate::shared::AppError;
 use crate::ui::forms::{FormAlert, TextField};
+use crate::ui::nav::Pagination;
+use crate::ui::{use_header_version, ErrorPage};
 
 /// Sends a guest to sign in and come back here.
 #[component]
@@ -78,18 +76,17 @@ pub fn CheckoutPage() -> impl IntoView {
                             Signal::derive(move || err.get().and_then(|e| e.kept_value(name)).unwrap_or_else(|| initial.clone()))
                         };
                         let country_value = kept("country", if addr.country.is_empty() { "US".into() } else { addr.country.clone() });
-                        let currency = d.cart.currency.clone();
                         view! {
                             <div class="layout-sidebar">
                                 <section aria-labelledby="review-title" class="summary-box">
                                     <h2 id="review-title">"Your order"</h2>
                                     <ul>
                                         {d.cart.lines.iter().map(|l| view! {
-                                            <li>{format!("{} × {} — {}", l.quantity, l.name, format_minor(l.line_total, &currency))}</li>
+                                            <li>{format!("{} × {} — {}", l.quantity, l.name, l.line_total)}</li>
                                         }).collect_view()}
                                     </ul>
                                     <p>"Shipping: free"</p>
-                                    <p class="price">"Total: " {d.cart.subtotal_display()}</p>
+                                    <p class="price">"Total: " {d.cart.subtotal.to_string()}</p>
                                     <p><a href="/cart">"Change your cart"</a></p>
                                 </section>
                                 <section aria-labelledby="address-title">
@@ -170,7 +167,7 @@ pub fn OrdersPage() -> impl IntoView {
 }
 
 #[component]
-fn OrderTable(orders: Vec<OrderSummary>, admin: bool) -> impl IntoView {
+pub fn OrderTable(orders: Vec<OrderSummary>, admin: bool) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table>
@@ -190,11 +187,11 @@ fn OrderTable(orders: Vec<OrderSummary>, admin: bool) -> impl IntoView {
                         let href = if admin { format!("/admin/orders/{}", o.id) } else { format!("/account/orders/{}", o.id) };
                         view! {
                             <tr>
-                                <td><a href=href>{o.number.clone()}</a></td>
+                                <td><a href=href>{o.number.to_string()}</a></td>
                                 <td>{o.placed_at.clone()}</td>
                                 {admin.then(|| view! { <td>{o.email.clone()}</td> })}
                                 <td>{o.item_count}</td>
-                                <td class="num">{o.total_display()}</td>
+                                <td class="num">{o.total.to_string()}</td>
                                 <td><StatusBadge status=o.status /></td>
                             </tr>
                         }
@@ -225,16 +222,16 @@ pub fn OrderDetails(order: OrderView) -> impl IntoView {
                     {o.lines.iter().map(|l| view! {
                         <tr>
                             <td>{l.name.clone()}</td>
-                            <td class="num">{o.money(l.unit_price)}</td>
-                            <td class="num">{l.quantity}</td>
-                            <td class="num">{o.money(l.line_total)}</td>
+                            <td class="num">{l.unit_price.to_string()}</td>
+                            <td class="num">{l.quantity.get()}</td>
+                            <td class="num">{l.line_total.to_string()}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
                 <tfoot>
-                    <tr><td colspan="3">"Subtotal"</td><td class="num">{o.money(o.subtotal)}</td></tr>
-                    <tr><td colspan="3">"Shipping"</td><td class="num">{o.money(o.shipping)}</td></tr>
-                    <tr><td colspan="3">"Total"</td><td class="num" data-testid="order-total">{o.money(o.total)}</td></tr>
+                    <tr><td colspan="3">"Subtotal"</td><td class="num">{o.subtotal.to_string()}</td></tr>
+                    <tr><td colspan="3">"Shipping"</td><td class="num">{o.shipping.to_string()}</td></tr>
+                    <tr><td colspan="3">"Total"</td><td class="num" data-testid="order-total">{o.total.to_string()}</td></tr>
                 </tfoot>
             </table>
         </div>
@@ -302,7 +299,7 @@ pub fn OrderPage() -> impl IntoView {
                             <PageTitle text=format!("Order {}", o.number) />
                             <Meta name="description" content=format!("Order {}: status, products and shipping address.", o.number) />
                             <div class="page-header">
-                                <h1>"Order " {o.number.clone()}</h1>
+                                <h1>"Order " {o.number.to_string()}</h1>
                                 <p>"Status: " <StatusBadge status=o.status /></p>
                             </div>
                             {move || notice().map(|(class, text)| view! { <div class=class role="status"><p>{text}</p></div> })}
@@ -336,109 +333,61 @@ pub fn OrderPage() -> impl IntoView {
     }
 }
 
+/// Shows the order and its live status: "paid", or "confirming your payment"
+/// until the payment is confirmed (it checks again every two seconds).
 #[component]
-pub fn AdminOrdersPage() -> impl IntoView {
+pub fn CheckoutSuccessPage() -> impl IntoView {
     let query = use_query_map();
-    let status = Memo::new(move |_| query.with(|q| q.get("status")));
-    let q = Memo::new(move |_| query.with(|m| m.get("q")));
-    let page = Memo::new(move |_| query.with(|m| m.get("page")));
-    let orders = Resource::new(
-        move || (status.get(), q.get(), page.get()),
-        |(s, q, p)| admin_orders(s, q, p),
+    let order_id = Memo::new(move |_| query.with(|q| q.get("order").unwrap_or_default()));
+    let tick = RwSignal::new(0u32);
+    let status = Resource::new(
+        move || (order_id.get(), tick.get()),
+        |(id, _)| order_payment_status(id),
     );
-    view! {
-        <PageTitle text="Orders – admin" />
-        <Meta name="description" content="All orders, by status, with search by e-mail or order number." />
-        <crate::admin::AdminGate>
-            <h1>"Orders"</h1>
-            <form method="get" action="/admin/orders" class="search-inline" role="search">
-                <label for="o-q">"E-mail or order number"</label>
-                <input id="o-q" type="search" name="q" value=move || q.get().unwrap_or_default() maxlength="200" />
-                <label for="o-status">"Status"</label>
-                <select id="o-status" name="status">
-                    <option value="all">"All"</option>
-                    {OrderStatus::ALL.into_iter().map(|s| view! {
-                        <option value=s.as_str() selected=move || status.get().as_deref() == Some(s.as_str())>{s.label()}</option>
-                    }).collect_view()}
-                </select>
-                <button type="submit">"Filter"</button>
-            </form>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match orders.await {
-                        Err(e) => view! { <ErrorPage error=e /> }.into_any(),
-                        Ok(p) if p.orders.is_empty() => view! { <p>"No orders match."</p> }.into_any(),
-                        Ok(p) => {
-                            let status = status.get_untracked().unwrap_or_default();
-                            let q = q.get_untracked().unwrap_or_default();
-                            view! {
-                                <p>{format!("{} orders", p.total)}</p>
-                                <OrderTable orders=p.orders.clone() admin=true />
-                                <Pagination page=p.page pages=p.pages href=move |n| format!("/admin/orders?status={}&q={}&page={n}", url_encode(&status), url_encode(&q)) />
-                            }.into_any()
-                        }
-                    }
-                })}
-            </Suspense>
-        </crate::admin::AdminGate>
-    }
-}
+    let header = use_header_version();
+    Effect::new(move |_| header.bump());
 
-#[component]
-pub fn AdminOrderPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
-    let set_status = ServerAction::<AdminSetOrderStatus>::new();
-    let order = Resource::new(
-        move || (id.get(), set_status.version().get()),
-        |(id, _)| order_detail(id),
-    );
-    let err = Signal::derive(move || set_status.value().get().and_then(|r| r.err()));
+    // Poll while the payment is being confirmed (only in the browser).
+    Effect::new(move |_| {
+        if let Some(Ok(o)) = status.get() {
+            if o.status == OrderStatus::AwaitingPayment && tick.get_untracked() < 60 {
+                set_timeout(
+                    move || tick.update(|t| *t += 1),
+                    std::time::Duration::from_secs(2),
+                );
+            }
+        }
+    });
+
     view! {
-        <crate::admin::AdminGate>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match order.await {
-                        Err(e) => view! { <ErrorPage error=e /> }.into_any(),
-                        Ok(o) => {
-                            let next: Vec<(OrderStatus, &'static str)> = [
-                                (OrderStatus::Shipped, "Mark as shipped"),
-                                (OrderStatus::Delivered, "Mark as delivered"),
-                                (OrderStatus::Cancelled, if o.status == OrderStatus::Paid { "Cancel and refund" } else { "Cancel order" }),
-                            ]
-                            .into_iter()
-                            .filter(|(s, _)| o.status.can_become(*s))
-                            .collect();
-                            let id = o.id.clone();
-                            view! {
-                                <PageTitle text=format!("Order {} – admin", o.number) />
-                                <Meta name="description" content="Order details for the shop." />
-                                <div class="page-header">
-                                    <h1>"Order " {o.number.clone()}</h1>
-                                    <p>"Status: " <StatusBadge status=o.status /></p>
-                                </div>
-                                <p>{format!("{} <{}> — placed {}", o.customer_name, o.email, o.placed_at)}</p>
-                                {o.payment_reference.clone().map(|p| view! { <p class="muted">{format!("Payment reference: {p}")}</p> })}
-                                <FormAlert error=err />
-                                <div class="row-actions">
-                                    {next.into_iter().map(|(s, label)| {
-                                        let id = id.clone();
-                                        view! {
-                                            <ActionForm action=set_status>
-                                                <input type="hidden" name="id" value=id />
-                                                <input type="hidden" name="status" value=s.as_str() />
-                                                <button type="submit" class=if s == OrderStatus::Cancelled { "danger" } else { "" }>{label}</button>
-                                            </ActionForm>
-                                        }
-                                    }).collect_view()}
-                                </div>
-                                <OrderDetails order=o.clone() />
-                                <p><a href="/admin/orders">"← All orders"</a></p>
-                            }.into_any()
-                        }
+        <PageTitle text="Thank you for your order" />
+        <Meta name="description" content="Your payment and order confirmation." />
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Err(AppError::Unauthorized) => view! { <SignInFirst /> }.into_any(),
+                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                    Ok(o) => {
+                        let paid = matches!(o.status, OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered);
+                        view! {
+                            <h1>{if paid { "Thank you! Your payment was received." } else { "Thank you!" }}</h1>
+                            <div class=if paid { "alert alert-success" } else { "alert alert-info" } role="status" aria-live="polite">
+                                {if paid {
+                                    view! { <p>{format!("Order {} is paid. A confirmation is on its way to {}.", o.number, o.email)}</p> }.into_any()
+                                } else if o.status == OrderStatus::AwaitingPayment {
+                                    view! { <p>"We are confirming your payment. This page updates by itself; you can also "
+                                        <a href=format!("/checkout/success?order={}", o.id)>"check again"</a> "."</p> }.into_any()
+                                } else {
+                                    view! { <p>"This order was cancelled."</p> }.into_any()
+                                }}
+                            </div>
+                            <p>"Order " <strong>{o.number.to_string()}</strong> " — status: " <StatusBadge status=o.status /></p>
+                            <OrderDetails order=o.clone() />
+                            <p><a href=format!("/account/orders/{}", o.id)>"View this order"</a> " · " <a href="/account/orders">"All your orders"</a></p>
+                        }.into_any()
                     }
-                })}
-            </Suspense>
-        </crate::admin::AdminGate>
+                }
+            })}
+        </Transition>
     }
 }

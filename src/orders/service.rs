@@ -3,17 +3,18 @@
 
 use std::time::Duration;
 
-use mongodb::bson::{doc, oid::ObjectId, DateTime};
+use mongodb::bson::{oid::ObjectId, DateTime};
 use mongodb::Database;
 
-use super::store::{self, History, Order, OrderLine, Payment};
+use super::payment::Payments;
+use super::store::{self, History, Order, OrderLine, Payment, PaymentUpdate};
 use super::types::{Address, OrderStatus};
-use crate::accounts::store::User;
 use crate::cart::store::{self as cart_store, Owner};
 use crate::catalog::store as catalog;
 use crate::catalog::types::ProductStatus;
-use crate::error::AppError;
-use crate::server::AppState;
+use crate::kernel::auth::Caller;
+use crate::kernel::{Core, Error, Result};
+use crate::shared::{Actor, AppError};
 
 /// Places an order for the signed-in user from their cart as it was when the
 /// checkout page was shown (`checkout_key` = cart id and version).
@@ -24,11 +25,11 @@ use crate::server::AppState;
 /// - The same checkout submitted twice (double click, retry, two tabs) yields the
 ///   same single order.
 pub async fn place_order(
-    state: &AppState,
-    user: &User,
+    state: &Core,
+    user: &Caller,
     address: Address,
     checkout_key: &str,
-) -> Result<Order, AppError> {
+) -> Result<Order> {
     let db = &state.db;
     let owner = Owner::User(user.id);
     let claim_key = format!("{}:{}", user.id.to_hex(), checkout_key.trim());
@@ -53,11 +54,7 @@ pub async fn place_order(
 }
 
 /// Another request holds this checkout: wait for it to finish and show its order.
-async fn wait_for_claimed_order(
-    db: &Database,
-    key: &str,
-    order_id: ObjectId,
-) -> Result<Order, AppError> {
+async fn wait_for_claimed_order(db: &Database, key: &str, order_id: ObjectId) -> Result<Order> {
     for _ in 0..100 {
         if let Some(order) = store::find(db, &order_id).await? {
             return Ok(order);
@@ -66,7 +63,8 @@ async fn wait_for_claimed_order(
             None => {
                 return Err(AppError::Conflict(
                     "This order could not be placed. Please review your cart and try again.".into(),
-                ))
+                )
+                .into())
             }
             Some(c) if c.done => {}
             Some(_) => {}
@@ -75,30 +73,33 @@ async fn wait_for_claimed_order(
     }
     Err(AppError::Conflict(
         "Your order is still being placed. Check your orders in a moment.".into(),
-    ))
+    )
+    .into())
 }
 
 async fn place_claimed(
-    state: &AppState,
-    user: &User,
+    state: &Core,
+    user: &Caller,
     owner: &Owner,
     address: Address,
     checkout_key: &str,
     order_id: ObjectId,
-) -> Result<Order, AppError> {
+) -> Result<Order> {
     let db = &state.db;
     let cart = cart_store::find(db, owner).await?;
     let Some(cart) = cart.filter(|c| !c.items.is_empty()) else {
-        return Err(AppError::Conflict("Your cart is empty.".into()));
+        return Err(AppError::Conflict("Your cart is empty.".into()).into());
     };
     let current_key = format!("{}:{}", cart.id.to_hex(), cart.version);
     if current_key != checkout_key.trim() {
         return Err(AppError::Conflict(
             "Your cart changed (perhaps in another tab). Please review it and place the order again.".into(),
-        ));
+        )
+        .into());
     }
 
     // Price every line from the database.
+    let currency = state.currency();
     let ids: Vec<ObjectId> = cart.items.iter().map(|i| i.product_id).collect();
     let products = catalog::find_by_ids(db, &ids).await?;
     let mut lines = Vec::with_capacity(cart.items.len());
@@ -111,51 +112,60 @@ async fn place_claimed(
                     "A product in your cart is no longer sold. Remove it from your cart to continue.".into(),
                 )
             })?;
-        if item.quantity < 1 {
-            return Err(AppError::Conflict(
-                "Your cart has a line without a quantity.".into(),
-            ));
+        if item.quantity.is_zero() {
+            return Err(
+                AppError::Conflict("Your cart has a line without a quantity.".into()).into(),
+            );
         }
-        if p.currency != state.settings.currency {
-            return Err(AppError::internal(
-                "product currency differs from the shop currency",
-                format!("{} vs {}", p.currency, state.settings.currency),
-            ));
+        if p.currency != currency {
+            return Err(Error::internal(format!(
+                "product {} is priced in {}, the shop sells in {}",
+                p.id, p.currency, currency
+            )));
         }
         let line_total = p
-            .price
-            .checked_mul(item.quantity)
-            .ok_or(AppError::Internal)?;
+            .price()
+            .checked_mul(u64::from(item.quantity))
+            .ok_or_else(|| Error::internal("an order line total overflowed"))?;
         lines.push(OrderLine {
             product_id: p.id,
-            slug: p.slug.clone(),
+            slug: p.slug.to_string(),
             name: p.name.clone(),
             unit_price: p.price,
             quantity: item.quantity,
-            line_total,
+            line_total: line_total.minor(),
         });
     }
-    let subtotal: i64 = lines.iter().map(|l| l.line_total).sum();
-    let shipping = 0;
-    let total = subtotal + shipping;
+    let subtotal = crate::shared::Money::sum(
+        currency,
+        lines
+            .iter()
+            .map(|l| crate::shared::Money::new(l.line_total, currency)),
+    )
+    .ok_or_else(|| Error::internal("an order subtotal overflowed"))?;
+    let shipping = crate::shared::Money::zero(currency);
+    let total = subtotal
+        .checked_add(shipping)
+        .ok_or_else(|| Error::internal("an order total overflowed"))?;
 
     // Reserve every line, or none.
     let mut reserved: Vec<&OrderLine> = Vec::new();
     for line in &lines {
-        let ok = match catalog::reserve_stock(db, &line.product_id, &order_id, line.quantity).await
-        {
-            Ok(ok) => ok,
-            Err(e) => {
-                release_lines(db, &order_id, &reserved).await;
-                return Err(e);
-            }
-        };
+        let ok =
+            match catalog::reserve_stock(db, &line.product_id, &order_id, line.quantity.as_i64())
+                .await
+            {
+                Ok(ok) => ok,
+                Err(e) => {
+                    release_lines(db, &order_id, &reserved).await;
+                    return Err(e);
+                }
+            };
         if !ok {
             release_lines(db, &order_id, &reserved).await;
+            // How many are left, for the message (a product deleted meanwhile has none).
             let left = catalog::find_by_id(db, &line.product_id)
-                .await
-                .ok()
-                .flatten()
+                .await?
                 .map(|p| p.stock)
                 .unwrap_or(0);
             let msg = if left <= 0 {
@@ -170,7 +180,7 @@ async fn place_claimed(
                     if left == 1 { "is" } else { "are" }
                 )
             };
-            return Err(AppError::Conflict(msg));
+            return Err(AppError::Conflict(msg).into());
         }
         reserved.push(line);
     }
@@ -193,10 +203,10 @@ async fn place_claimed(
         customer_name: user.name.clone(),
         status: OrderStatus::AwaitingPayment,
         lines,
-        subtotal,
-        shipping,
-        total,
-        currency: state.settings.currency.clone(),
+        subtotal: subtotal.minor(),
+        shipping: shipping.minor(),
+        total: total.minor(),
+        currency,
         address,
         checkout_key: checkout_key.to_string(),
         reserved_until,
@@ -204,7 +214,7 @@ async fn place_claimed(
         history: vec![History {
             status: OrderStatus::AwaitingPayment,
             at: now,
-            actor: format!("customer:{}", user.id.to_hex()),
+            actor: Actor::Customer(user.id.to_hex()),
             note: "Order placed".into(),
         }],
         created_at: now,
@@ -224,7 +234,8 @@ async fn place_claimed(
 async fn release_lines(db: &Database, order_id: &ObjectId, lines: &[&OrderLine]) {
     for line in lines {
         if let Err(e) =
-            catalog::release_reservation(db, &line.product_id, order_id, line.quantity).await
+            catalog::release_reservation(db, &line.product_id, order_id, line.quantity.as_i64())
+                .await
         {
             // The sweeper will release it later: reservations of unknown orders expire.
             tracing::warn!(order_id = %order_id, "could not release a reservation now: {e}");
@@ -240,24 +251,25 @@ pub async fn release_reserved_stock(db: &Database, order: &Order) {
 
 /// Puts the units of a paid-then-cancelled order back on the shelf.
 /// Call only from the request that won the paid → cancelled change.
-pub async fn restock_paid(db: &Database, order: &Order) -> Result<(), AppError> {
+pub async fn restock_paid(db: &Database, order: &Order) -> Result<()> {
     for line in &order.lines {
+        let qty = line.quantity.as_i64();
         // A leftover reservation (payment committed but not yet pulled) is released
         // instead; otherwise the units come back as plain stock.
-        if !catalog::release_reservation(db, &line.product_id, &order.id, line.quantity).await? {
-            catalog::restock(db, &line.product_id, line.quantity).await?;
+        if !catalog::release_reservation(db, &line.product_id, &order.id, qty).await? {
+            catalog::restock(db, &line.product_id, qty).await?;
         }
     }
     Ok(())
 }
 
-/// Cancels an unpaid order and gives its stock back. False if it was not unpaid.
+/// Cancels an unpaid order and gives its stock back. `None` if it was not unpaid.
 pub async fn cancel_unpaid(
     db: &Database,
     order_id: &ObjectId,
-    actor: &str,
+    actor: &Actor,
     note: &str,
-) -> Result<Option<Order>, AppError> {
+) -> Result<Option<Order>> {
     let Some(order) = store::transition(
         db,
         order_id,
@@ -265,7 +277,7 @@ pub async fn cancel_unpaid(
         OrderStatus::Cancelled,
         actor,
         note,
-        doc! {},
+        PaymentUpdate::none(),
     )
     .await?
     else {
@@ -275,12 +287,36 @@ pub async fn cancel_unpaid(
     Ok(Some(order))
 }
 
+/// The one way an unpaid order ends without payment (timed out, or cancelled by
+/// the shopper or the shop): cancelled, its stock given back, and its payment page
+/// closed so nobody pays for released stock. `None` if it was not unpaid.
+pub async fn end_unpaid(
+    core: &Core,
+    payments: &Payments,
+    order_id: &ObjectId,
+    actor: &Actor,
+    note: &str,
+) -> Result<Option<Order>> {
+    let Some(cancelled) = cancel_unpaid(&core.db, order_id, actor, note).await? else {
+        return Ok(None);
+    };
+    if let Some(session_id) = &cancelled.payment.session_id {
+        if let Err(e) = payments.close_checkout(session_id).await {
+            tracing::info!(order_id = %cancelled.id, "could not close the payment page (it may be closed already): {e}");
+        }
+    }
+    Ok(Some(cancelled))
+}
+
+/// The note an order gets when its time to pay runs out.
+pub const EXPIRED_NOTE: &str = "Payment was not received in time; the stock was released.";
+
 /// Background work on every instance: expire unpaid orders after the
 /// reservation time, and release reservations whose order never came to be.
-pub fn spawn_sweeper(state: AppState) {
+pub fn spawn_sweeper(core: Core, payments: Payments) {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = sweep(&state).await {
+            if let Err(e) = sweep(&core, &payments).await {
                 tracing::warn!("order sweeper: {e}");
             }
             tokio::time::sleep(Duration::from_secs(15)).await;
@@ -288,20 +324,14 @@ pub fn spawn_sweeper(state: AppState) {
     });
 }
 
-pub async fn sweep(state: &AppState) -> Result<(), AppError> {
-    let db = &state.db;
+pub async fn sweep(core: &Core, payments: &Payments) -> Result<()> {
+    let db = &core.db;
     let now = DateTime::now();
     for order in store::overdue(db, now, 200).await? {
-        if let Some(cancelled) = cancel_unpaid(
-            db,
-            &order.id,
-            "system",
-            "Payment was not received in time; the stock was released.",
-        )
-        .await?
+        if let Some(cancelled) =
+            end_unpaid(core, payments, &order.id, &Actor::System, EXPIRED_NOTE).await?
         {
             tracing::info!(order_id = %cancelled.id, "unpaid order expired");
-            crate::payments::service::expire_checkout_session(state, &cancelled).await;
         }
     }
     // Reservations older than a placement could take whose order is missing or closed.

@@ -9,8 +9,9 @@ use mongodb::{Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 
 use super::types::{Address, HistoryEntry, OrderLineView, OrderStatus, OrderSummary, OrderView};
-use crate::db::display_time;
-use crate::error::AppError;
+use crate::kernel::db::display_time;
+use crate::kernel::{Error, Result};
+use crate::shared::{Actor, Currency, Money, OrderNumber, Quantity};
 
 pub const ORDERS: &str = "orders";
 pub const CLAIMS: &str = "checkout_claims";
@@ -22,8 +23,10 @@ pub struct OrderLine {
     pub product_id: ObjectId,
     pub slug: String,
     pub name: String,
+    /// Minor units of the order's currency.
     pub unit_price: i64,
-    pub quantity: i64,
+    pub quantity: Quantity,
+    /// Minor units of the order's currency.
     pub line_total: i64,
 }
 
@@ -31,8 +34,7 @@ pub struct OrderLine {
 pub struct History {
     pub status: OrderStatus,
     pub at: DateTime,
-    /// `customer:<id>`, `admin:<id>`, `stripe` or `system`.
-    pub actor: String,
+    pub actor: Actor,
     #[serde(default)]
     pub note: String,
 }
@@ -53,16 +55,17 @@ pub struct Payment {
 pub struct Order {
     #[serde(rename = "_id")]
     pub id: ObjectId,
-    pub number: String,
+    pub number: OrderNumber,
     pub user_id: ObjectId,
     pub email: String,
     pub customer_name: String,
     pub status: OrderStatus,
     pub lines: Vec<OrderLine>,
+    /// Amounts in minor units of `currency` (see [`Order::money`]).
     pub subtotal: i64,
     pub shipping: i64,
     pub total: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub address: Address,
     pub checkout_key: String,
     /// Unpaid orders give their stock back after this.
@@ -75,10 +78,16 @@ pub struct Order {
 }
 
 impl Order {
-    pub fn view(&self) -> OrderView {
+    /// An amount of this order's currency.
+    pub fn money(&self, minor: i64) -> Money {
+        Money::new(minor, self.currency)
+    }
+
+    /// The order as its owner (`viewer_is_admin` false) or the shop sees it.
+    pub fn view(&self, viewer_is_admin: bool) -> OrderView {
         OrderView {
             id: self.id.to_hex(),
-            number: self.number.clone(),
+            number: self.number,
             status: self.status,
             lines: self
                 .lines
@@ -87,15 +96,14 @@ impl Order {
                     product_id: l.product_id.to_hex(),
                     slug: l.slug.clone(),
                     name: l.name.clone(),
-                    unit_price: l.unit_price,
+                    unit_price: self.money(l.unit_price),
                     quantity: l.quantity,
-                    line_total: l.line_total,
+                    line_total: self.money(l.line_total),
                 })
                 .collect(),
-            subtotal: self.subtotal,
-            shipping: self.shipping,
-            total: self.total,
-            currency: self.currency.clone(),
+            subtotal: self.money(self.subtotal),
+            shipping: self.money(self.shipping),
+            total: self.money(self.total),
             address: self.address.clone(),
             email: self.email.clone(),
             customer_name: self.customer_name.clone(),
@@ -106,7 +114,7 @@ impl Order {
                 .map(|h| HistoryEntry {
                     status: h.status,
                     at: display_time(h.at),
-                    actor: actor_label(&h.actor),
+                    actor: h.actor.label(viewer_is_admin).to_string(),
                     note: h.note.clone(),
                 })
                 .collect(),
@@ -120,23 +128,13 @@ impl Order {
     pub fn summary(&self) -> OrderSummary {
         OrderSummary {
             id: self.id.to_hex(),
-            number: self.number.clone(),
+            number: self.number,
             status: self.status,
-            total: self.total,
-            currency: self.currency.clone(),
-            item_count: self.lines.iter().map(|l| l.quantity).sum(),
+            total: self.money(self.total),
+            item_count: self.lines.iter().map(|l| l.quantity.get()).sum(),
             placed_at: display_time(self.created_at),
             email: self.email.clone(),
         }
-    }
-}
-
-fn actor_label(actor: &str) -> String {
-    match actor.split_once(':') {
-        Some(("customer", _)) => "you".into(),
-        Some(("admin", _)) => "the shop".into(),
-        _ if actor == "stripe" => "payment provider".into(),
-        _ => "automatic".into(),
     }
 }
 
@@ -144,7 +142,7 @@ pub fn orders(db: &Database) -> Collection<Order> {
     db.collection(ORDERS)
 }
 
-pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::error::Error> {
     let o = db.collection::<Document>(ORDERS);
     let idx = |keys: Document, name: &str, unique: bool| {
         IndexModel::builder()
@@ -208,8 +206,9 @@ pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
 }
 
 /// The next human order number: `OX-000123`. Numbers only ever increase, so
-/// none is reused, even when an order fails after taking one.
-pub async fn next_number(db: &Database) -> Result<String, AppError> {
+/// none is reused, even when an order fails after taking one. A counter that is
+/// not a positive integer is an error, never a made-up number.
+pub async fn next_number(db: &Database) -> Result<OrderNumber> {
     let counter = db
         .collection::<Document>(COUNTERS)
         .find_one_and_update(
@@ -219,29 +218,38 @@ pub async fn next_number(db: &Database) -> Result<String, AppError> {
         .upsert(true)
         .return_document(ReturnDocument::After)
         .await?
-        .ok_or(AppError::Internal)?;
-    let seq = counter
-        .get_i64("seq")
-        .unwrap_or_else(|_| counter.get_i32("seq").map(i64::from).unwrap_or(0));
-    Ok(format!("OX-{seq:06}"))
+        .ok_or_else(|| Error::internal("the order counter was not returned"))?;
+    let seq = match counter.get("seq") {
+        Some(mongodb::bson::Bson::Int64(n)) => *n,
+        Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
+        other => {
+            return Err(Error::internal(format!(
+                "the order counter holds {other:?}, not a whole number"
+            )))
+        }
+    };
+    u64::try_from(seq)
+        .ok()
+        .and_then(OrderNumber::new)
+        .ok_or_else(|| Error::internal(format!("the order counter is out of range ({seq})")))
 }
 
-pub async fn insert(db: &Database, order: &Order) -> Result<(), AppError> {
+pub async fn insert(db: &Database, order: &Order) -> Result<()> {
     orders(db).insert_one(order).await?;
     Ok(())
 }
 
-pub async fn find(db: &Database, id: &ObjectId) -> Result<Option<Order>, AppError> {
+pub async fn find(db: &Database, id: &ObjectId) -> Result<Option<Order>> {
     Ok(orders(db).find_one(doc! { "_id": id }).await?)
 }
 
-pub async fn find_by_session(db: &Database, session_id: &str) -> Result<Option<Order>, AppError> {
+pub async fn find_by_session(db: &Database, session_id: &str) -> Result<Option<Order>> {
     Ok(orders(db)
         .find_one(doc! { "payment.session_id": session_id })
         .await?)
 }
 
-pub async fn last_for_user(db: &Database, user_id: &ObjectId) -> Result<Option<Order>, AppError> {
+pub async fn last_for_user(db: &Database, user_id: &ObjectId) -> Result<Option<Order>> {
     Ok(orders(db)
         .find_one(doc! { "user_id": user_id })
         .sort(doc! { "created_at": -1 })
@@ -254,7 +262,7 @@ pub async fn list(
     filter: Document,
     page: u32,
     per_page: u32,
-) -> Result<(Vec<Order>, u64), AppError> {
+) -> Result<(Vec<Order>, u64)> {
     let total = orders(db).count_documents(filter.clone()).await?;
     let items = orders(db)
         .find(filter)
@@ -274,14 +282,15 @@ pub async fn transition(
     id: &ObjectId,
     from: &[OrderStatus],
     to: OrderStatus,
-    actor: &str,
+    actor: &Actor,
     note: &str,
-    extra: Document,
-) -> Result<Option<Order>, AppError> {
+    payment: PaymentUpdate,
+) -> Result<Option<Order>> {
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     let now = DateTime::now();
     let mut set = doc! { "status": to.as_str(), "updated_at": now };
-    set.extend(extra);
+    set.extend(payment.into_set());
+    let actor = actor.to_string();
     Ok(orders(db)
         .find_one_and_update(
             doc! { "_id": id, "status": { "$in": from } },
@@ -294,7 +303,57 @@ pub async fn transition(
         .await?)
 }
 
-pub async fn set_fields(db: &Database, id: &ObjectId, set: Document) -> Result<(), AppError> {
+/// Changes to an order's payment record, written with a status change or alone.
+/// Only the fields that are `Some` are written.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentUpdate {
+    pub checkout: Option<(String, String, DateTime)>,
+    pub paid: Option<Paid>,
+    pub refund_id: Option<String>,
+    pub payment_intent: Option<String>,
+}
+
+/// A payment that arrived: reference, amount and the checkout it came through.
+#[derive(Debug, Clone)]
+pub struct Paid {
+    pub payment_intent: Option<String>,
+    pub amount: i64,
+    pub session_id: String,
+}
+
+impl PaymentUpdate {
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    fn into_set(self) -> Document {
+        let mut set = Document::new();
+        if let Some((id, url, expires)) = self.checkout {
+            set.insert("payment.session_id", id);
+            set.insert("payment.session_url", url);
+            set.insert("payment.session_expires_at", expires);
+        }
+        if let Some(p) = self.paid {
+            set.insert("payment.payment_intent", p.payment_intent);
+            set.insert("payment.paid_at", DateTime::now());
+            set.insert("payment.amount_paid", p.amount);
+            set.insert("payment.session_id", p.session_id);
+        }
+        if let Some(intent) = self.payment_intent {
+            set.insert("payment.payment_intent", intent);
+        }
+        if let Some(refund) = self.refund_id {
+            set.insert("payment.refund_id", refund);
+            set.insert("payment.refunded_at", DateTime::now());
+        }
+        set
+    }
+}
+
+/// Writes payment details without changing the status.
+pub async fn update_payment(db: &Database, id: &ObjectId, update: PaymentUpdate) -> Result<()> {
+    let mut set = update.into_set();
+    set.insert("updated_at", DateTime::now());
     orders(db)
         .update_one(doc! { "_id": id }, doc! { "$set": set })
         .await?;
@@ -302,9 +361,12 @@ pub async fn set_fields(db: &Database, id: &ObjectId, set: Document) -> Result<(
 }
 
 /// Unpaid orders whose reservation time is over.
-pub async fn overdue(db: &Database, now: DateTime, limit: i64) -> Result<Vec<Order>, AppError> {
+pub async fn overdue(db: &Database, now: DateTime, limit: i64) -> Result<Vec<Order>> {
     Ok(orders(db)
-        .find(doc! { "status": "awaiting_payment", "reserved_until": { "$lt": now } })
+        .find(doc! {
+            "status": OrderStatus::AwaitingPayment.as_str(),
+            "reserved_until": { "$lt": now },
+        })
         .limit(limit)
         .await?
         .try_collect()
@@ -329,11 +391,7 @@ fn claims(db: &Database) -> Collection<Claim> {
 
 /// Takes the key for this checkout. `Ok(None)` when we got it; `Ok(Some(claim))`
 /// when another request already holds it.
-pub async fn claim(
-    db: &Database,
-    key: &str,
-    order_id: &ObjectId,
-) -> Result<Option<Claim>, AppError> {
+pub async fn claim(db: &Database, key: &str, order_id: &ObjectId) -> Result<Option<Claim>> {
     let now = DateTime::now();
     let c = Claim {
         key: key.to_string(),
@@ -344,18 +402,18 @@ pub async fn claim(
     };
     match claims(db).insert_one(&c).await {
         Ok(_) => Ok(None),
-        Err(e) if crate::db::is_duplicate_key(&e) => {
+        Err(e) if crate::kernel::db::is_duplicate_key(&e) => {
             Ok(claims(db).find_one(doc! { "_id": key }).await?)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn find_claim(db: &Database, key: &str) -> Result<Option<Claim>, AppError> {
+pub async fn find_claim(db: &Database, key: &str) -> Result<Option<Claim>> {
     Ok(claims(db).find_one(doc! { "_id": key }).await?)
 }
 
-pub async fn complete_claim(db: &Database, key: &str) -> Result<(), AppError> {
+pub async fn complete_claim(db: &Database, key: &str) -> Result<()> {
     claims(db)
         .update_one(doc! { "_id": key }, doc! { "$set": { "done": true } })
         .await?;
@@ -363,7 +421,7 @@ pub async fn complete_claim(db: &Database, key: &str) -> Result<(), AppError> {
 }
 
 /// Frees the key after a failed attempt, so the shopper can try again.
-pub async fn drop_claim(db: &Database, key: &str) -> Result<(), AppError> {
+pub async fn drop_claim(db: &Database, key: &str) -> Result<()> {
     claims(db).delete_one(doc! { "_id": key }).await?;
     Ok(())
 }

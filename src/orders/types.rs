@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AppError, FormErrors};
-use crate::money::format_minor;
+use crate::shared::{AppError, FormErrors, Money, OrderNumber, Quantity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -278,9 +277,9 @@ pub struct OrderLineView {
     pub product_id: String,
     pub slug: String,
     pub name: String,
-    pub unit_price: i64,
-    pub quantity: i64,
-    pub line_total: i64,
+    pub unit_price: Money,
+    pub quantity: Quantity,
+    pub line_total: Money,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -294,13 +293,12 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderView {
     pub id: String,
-    pub number: String,
+    pub number: OrderNumber,
     pub status: OrderStatus,
     pub lines: Vec<OrderLineView>,
-    pub subtotal: i64,
-    pub shipping: i64,
-    pub total: i64,
-    pub currency: String,
+    pub subtotal: Money,
+    pub shipping: Money,
+    pub total: Money,
     pub address: Address,
     pub email: String,
     pub customer_name: String,
@@ -312,29 +310,16 @@ pub struct OrderView {
     pub payment_reference: Option<String>,
 }
 
-impl OrderView {
-    pub fn money(&self, amount: i64) -> String {
-        format_minor(amount, &self.currency)
-    }
-}
-
 /// A row in an order list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderSummary {
     pub id: String,
-    pub number: String,
+    pub number: OrderNumber,
     pub status: OrderStatus,
-    pub total: i64,
-    pub currency: String,
-    pub item_count: i64,
+    pub total: Money,
+    pub item_count: u32,
     pub placed_at: String,
     pub email: String,
-}
-
-impl OrderSummary {
-    pub fn total_display(&self) -> String {
-        format_minor(self.total, &self.currency)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -10,13 +10,14 @@ use mongodb::{Database, IndexModel};
 use serde_json::json;
 use stripe_webhook::{EventObject, Webhook, WebhookError};
 
-use super::service;
-use crate::error::AppError;
-use crate::server::AppState;
+use super::stripe::{order_id_of, paid};
+use crate::kernel::{Core, Error};
+use crate::orders::payment::{self, Payments};
+use crate::shared::AppError;
 
 pub const EVENTS: &str = "stripe_events";
 
-pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::error::Error> {
     db.collection::<Document>(EVENTS)
         .create_index(
             IndexModel::builder()
@@ -37,7 +38,12 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
 }
 
-pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn receive(
+    State(state): State<Core>,
+    State(payments): State<Payments>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let secret = state.settings.stripe.webhook_secret.expose();
     if secret.is_empty() {
         tracing::error!("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set");
@@ -82,43 +88,58 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
                 .into_response()
         }
         Ok(None) => {}
-        Err(e) => return AppError::from(e).into_response(),
+        Err(e) => return Error::from(e).into_response(),
     }
 
-    let result = match &event.data.object {
-        EventObject::CheckoutSessionCompleted(session) => {
-            if session.payment_status == stripe_shared::CheckoutSessionPaymentStatus::Paid {
-                service::mark_paid(&state, session, "stripe")
+    let paid_session = |session: &stripe_shared::CheckoutSession| paid(session);
+    let result: Result<(), Error> = match &event.data.object {
+        EventObject::CheckoutSessionCompleted(session)
+            if session.payment_status == stripe_shared::CheckoutSessionPaymentStatus::Paid =>
+        {
+            match paid_session(session) {
+                Some(r) => payment::payment_received(&state, &payments, &r)
                     .await
-                    .map(|_| ())
-            } else {
-                Ok(())
+                    .map(|_| ()),
+                None => Err(AppError::NotFound.into()),
             }
         }
-        EventObject::CheckoutSessionAsyncPaymentSucceeded(session) => {
-            service::mark_paid(&state, session, "stripe")
+        EventObject::CheckoutSessionAsyncPaymentSucceeded(session) => match paid_session(session) {
+            Some(r) => payment::payment_received(&state, &payments, &r)
                 .await
-                .map(|_| ())
-        }
-        EventObject::CheckoutSessionExpired(session) => {
-            service::session_expired(&state, session).await
-        }
+                .map(|_| ()),
+            None => Err(AppError::NotFound.into()),
+        },
+        EventObject::CheckoutSessionExpired(session) => match order_id_of(session) {
+            Some(order_id) => {
+                payment::checkout_expired(&state, &order_id, session.id.as_str()).await
+            }
+            None => Err(AppError::NotFound.into()),
+        },
         _ => Ok(()),
     };
     match result {
         Ok(()) => {}
-        Err(AppError::NotFound) => {
+        Err(Error::App(AppError::NotFound)) => {
             tracing::warn!(event_id = %event_id, "Stripe event for an unknown order");
             return refuse(StatusCode::BAD_REQUEST, "unknown order");
         }
-        Err(e @ AppError::BadRequest(_)) => return refuse(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(Error::App(e @ AppError::BadRequest(_))) => {
+            return refuse(StatusCode::BAD_REQUEST, &e.to_string())
+        }
         // Anything else: answer 5xx so Stripe retries; handling is idempotent.
         Err(e) => return e.into_response(),
     }
-    let _ = events
+    // Remember the event so a redelivery is answered at once. If this write fails,
+    // Stripe is told to deliver again: applying it twice changes nothing.
+    match events
         .insert_one(
             doc! { "_id": &event_id, "type": event.type_.as_str(), "received_at": DateTime::now() },
         )
-        .await;
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if crate::kernel::db::is_duplicate_key(&e) => {}
+        Err(e) => return Error::from(e).into_response(),
+    }
     (StatusCode::OK, axum::Json(json!({ "received": true }))).into_response()
 }

@@ -15,14 +15,14 @@ pub async fn healthz() -> Response {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if !state.readiness.is_ready() {
+    if !state.core.readiness.is_ready() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "starting", "reason": state.readiness.reason() })),
+            Json(json!({ "status": "starting", "reason": state.core.readiness.reason() })),
         )
             .into_response();
     }
-    match crate::db::ping(&state.db, Duration::from_secs(2)).await {
+    match crate::kernel::db::ping(&state.core.db, Duration::from_secs(2)).await {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),
         Err(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -9,7 +9,7 @@ use axum::response::Response;
 use http::{header, StatusCode};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+use crate::kernel::config::LogFormat;
 
 /// Installs the global subscriber. `RUST_LOG` overrides the default filter.
 pub fn init(format: LogFormat) {

@@ -1,51 +1,37 @@
-//! The axum application: state, router, middleware, start-up and shutdown.
+//! The composition root: builds every service once, assembles the router and the
+//! middleware, prepares the database and starts the background workers. Only the
+//! binary (and the tests, which start the real app) import it; no feature does.
 
 pub mod health;
 pub mod logging;
-pub mod ratelimit;
-pub mod security;
-pub mod sessions;
+pub mod middleware;
+pub mod router;
 pub mod startup;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{FromRef, Request, State};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
-use http::{header, HeaderValue, StatusCode};
+use axum::extract::FromRef;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
-use mongodb::{Client, Database};
 use tokio::net::TcpListener;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
-use crate::app::{shell, App};
-use crate::config::Settings;
-use crate::db::Readiness;
-use crate::error::AppError;
+use crate::catalog::Catalog;
+use crate::kernel::auth::SharedDirectory;
+use crate::kernel::config::Settings;
+use crate::kernel::Core;
+use crate::orders::payment::Payments;
 
-/// Largest request body accepted by pages and server functions.
-pub const MAX_FORM_BODY: usize = 256 * 1024;
-
-/// Everything a request handler or server function may need. Cheap to clone.
+/// Everything the app holds, assembled once at start. Handlers take the part they
+/// need through `FromRef`; server functions get the same parts from the request
+/// context (see [`AppState::provide`]).
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub settings: Arc<Settings>,
-    pub client: Client,
-    pub db: Database,
-    pub readiness: Readiness,
-    /// This instance's search index (kept in sync from MongoDB).
-    pub search: Arc<crate::catalog::search::SearchIndex>,
-    pub mailer: crate::mail::Mailer,
+    pub core: Core,
+    pub catalog: Catalog,
+    pub payments: Payments,
+    pub directory: SharedDirectory,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -54,8 +40,42 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+impl FromRef<AppState> for Core {
+    fn from_ref(state: &AppState) -> Self {
+        state.core.clone()
+    }
+}
+
+impl FromRef<AppState> for Catalog {
+    fn from_ref(state: &AppState) -> Self {
+        state.catalog.clone()
+    }
+}
+
+impl FromRef<AppState> for Payments {
+    fn from_ref(state: &AppState) -> Self {
+        state.payments.clone()
+    }
+}
+
+impl FromRef<AppState> for SharedDirectory {
+    fn from_ref(state: &AppState) -> Self {
+        state.directory.clone()
+    }
+}
+
+/// Why the app could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+    #[error("cannot set up the shop: {0}")]
+    Setup(#[from] crate::kernel::Error),
+}
+
 impl AppState {
-    pub async fn new(settings: Settings) -> Self {
+    /// Builds every service (no network I/O for `mongodb://` URIs).
+    pub async fn new(settings: Settings) -> Result<Self, crate::kernel::Error> {
         let mut leptos_options = match leptos::config::get_configuration(None) {
             Ok(c) => c.leptos_options,
             Err(e) => {
@@ -70,204 +90,28 @@ impl AppState {
         if leptos_options.output_name.is_empty() {
             leptos_options.output_name = "oxcart".into();
         }
-        let client = crate::db::connect(&settings).await;
-        let db = client.database(&settings.database);
-        let search = Arc::new(
-            crate::catalog::search::SearchIndex::new(&settings.currency)
-                .expect("an in-memory search index can always be created"),
+        let payments: Payments = Arc::new(crate::payments::StripeGateway::new(&settings.stripe)?);
+        let catalog = Catalog::new(settings.currency)?;
+        let core = Core::connect(settings).await;
+        let directory: SharedDirectory = Arc::new(
+            crate::accounts::directory::AccountDirectory::new(core.db.clone()),
         );
-        AppState {
+        Ok(AppState {
             leptos_options,
-            settings: Arc::new(settings),
-            client,
-            mailer: crate::mail::Mailer::new(db.clone()),
-            db,
-            readiness: Readiness::new(),
-            search,
-        }
+            core,
+            catalog,
+            payments,
+            directory,
+        })
     }
-}
 
-/// Gets the app state inside a server function or component (server side).
-pub fn app_state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the Leptos context");
-        AppError::Internal
-    })
-}
-
-/// Redirects the current server-function call (a plain form post gets a 302, the
-/// app a redirect header). Never panics: `leptos_axum::redirect` would on a location
-/// that is not a valid header value, so such a location is logged and replaced by `/`.
-/// Locations built from input must be checked first (see `accounts::types::safe_next`).
-pub fn redirect(location: &str) {
-    if HeaderValue::from_str(location).is_ok() {
-        leptos_axum::redirect(location);
-    } else {
-        tracing::error!("refused to redirect to a location that is not a valid header value");
-        leptos_axum::redirect("/");
+    /// Puts the services into the Leptos context of a request, for server functions.
+    pub fn provide(&self) {
+        provide_context(self.core.clone());
+        provide_context(self.catalog.clone());
+        provide_context(self.payments.clone());
+        provide_context(self.directory.clone());
     }
-}
-
-/// A redirect response for plain axum handlers, with the same guarantee as [`redirect`].
-pub fn redirect_response(location: &str) -> Response {
-    if HeaderValue::from_str(location).is_ok() {
-        axum::response::Redirect::to(location).into_response()
-    } else {
-        tracing::error!("refused to redirect to a location that is not a valid header value");
-        axum::response::Redirect::to("/").into_response()
-    }
-}
-
-/// Sets the HTTP status of the page being rendered (server side only).
-pub fn set_status(code: u16) {
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-    }
-}
-
-/// Builds the whole router for the given state.
-pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
-    let leptos_options = state.leptos_options.clone();
-
-    // Picture uploads get a larger body limit than forms.
-    let uploads = Router::<AppState>::new()
-        .route(
-            "/admin/products/{id}/images",
-            axum::routing::post(crate::catalog::images::upload),
-        )
-        .layer(axum::extract::DefaultBodyLimit::max(
-            crate::catalog::images::MAX_UPLOAD_BODY,
-        ))
-        .layer(RequestBodyLimitLayer::new(
-            crate::catalog::images::MAX_UPLOAD_BODY,
-        ))
-        .layer(middleware::from_fn(explain_upload_too_large));
-
-    let pages = Router::<AppState>::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/images/{id}", get(crate::catalog::images::serve))
-        .route(
-            "/stripe/webhook",
-            axum::routing::post(crate::payments::webhook::receive),
-        )
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            move || shell(leptos_options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            shell,
-        ))
-        .layer(middleware::from_fn(server_fn_status))
-        .layer(RequestBodyLimitLayer::new(MAX_FORM_BODY))
-        .layer(middleware::from_fn(security::explain_too_large))
-        .merge(uploads)
-        .layer(sessions::layer(&state.db, &state.settings))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            startup::readiness_gate,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::refuse_cross_origin,
-        ))
-        .layer(CatchPanicLayer::custom(logging::panic_response))
-        .layer(middleware::from_fn(cache_headers))
-        .layer(CompressionLayer::new())
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::security_headers,
-        ))
-        .layer(middleware::from_fn(logging::log_request))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
-
-    pages.with_state(state)
-}
-
-/// Leptos answers every failed server function with 500. Our error type knows its
-/// status: read it back from the body so callers see 400/401/403/404/409/422/429/503.
-async fn server_fn_status(req: Request, next: Next) -> Response {
-    let is_server_fn = req.uri().path().starts_with("/api/");
-    let res = next.run(req).await;
-    if !is_server_fn
-        || res.status() != StatusCode::INTERNAL_SERVER_ERROR
-        || !res.headers().contains_key("serverfnerror")
-    {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let bytes = match axum::body::to_bytes(body, 1024 * 1024).await {
-        Ok(b) => b,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
-    };
-    if let Some(err) = crate::error::decode_error_body(&bytes) {
-        parts.status = err.http_status();
-        if let AppError::RateLimited { retry_after_secs } = err {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                parts.headers.insert(header::RETRY_AFTER, v);
-            }
-        }
-    }
-    Response::from_parts(parts, Body::from(bytes))
-}
-
-/// A picture over the limit gets a clear answer (and the form a redirect back).
-async fn explain_upload_too_large(req: Request, next: Next) -> Response {
-    let wants_html = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    let back = req.uri().path().trim_end_matches("/images").to_string();
-    let res = next.run(req).await;
-    if res.status() != StatusCode::PAYLOAD_TOO_LARGE {
-        return res;
-    }
-    let message = format!(
-        "pictures may be at most {} MB",
-        crate::catalog::images::MAX_IMAGE_BYTES / (1024 * 1024)
-    );
-    if wants_html {
-        redirect_response(&format!(
-            "{back}?image_error={}",
-            crate::catalog::types::url_encode(&format!("That file is too large: {message}."))
-        ))
-    } else {
-        AppError::PayloadTooLarge(message).into_response()
-    }
-}
-
-/// Static assets may be cached but must be revalidated (their names are not hashed);
-/// pages and API answers are private to the person.
-async fn cache_headers(req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    let mut res = next.run(req).await;
-    if res.headers().contains_key(header::CACHE_CONTROL) {
-        return res;
-    }
-    let value = if path.starts_with("/pkg/") || path.starts_with("/favicon") {
-        "public, max-age=300, must-revalidate"
-    } else {
-        "no-store"
-    };
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
-    res
 }
 
 /// A bound, ready-to-run server (the listener exists, so the port is known).
@@ -279,7 +123,7 @@ pub struct Application {
 
 impl Application {
     /// Binds the listening socket and starts preparing the database in the background.
-    pub async fn build(settings: Settings) -> std::io::Result<Self> {
+    pub async fn build(settings: Settings) -> Result<Self, BuildError> {
         let listener = TcpListener::bind(settings.site_addr).await?;
         Self::build_with_listener(settings, listener).await
     }
@@ -288,9 +132,9 @@ impl Application {
     pub async fn build_with_listener(
         settings: Settings,
         listener: TcpListener,
-    ) -> std::io::Result<Self> {
+    ) -> Result<Self, BuildError> {
         let port = listener.local_addr()?.port();
-        let state = AppState::new(settings).await;
+        let state = AppState::new(settings).await?;
         startup::spawn_database_preparation(state.clone());
         Ok(Application {
             listener,
@@ -313,7 +157,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         use axum::serve::ListenerExt;
-        let app = router(self.state.clone());
+        let app = router::router(self.state.clone());
         let listener = self.listener.tap_io(|tcp| {
             // Without this, streamed responses stall ~40 ms on delayed ACKs.
             let _ = tcp.set_nodelay(true);
@@ -350,8 +194,5 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested: finishing requests in flight");
 }
 
-/// Waits at most `limit` for in-flight work after the listener closed.
+/// Waits at most this long for in-flight work after the listener closed.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
-
-/// Reads the state inside handlers that do not go through Leptos.
-pub type AppStateExt = State<AppState>;

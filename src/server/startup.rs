@@ -1,22 +1,38 @@
-//! Preparing the database in the background, and answering 503 until it is done.
+//! Preparing the database in the background (every feature's indexes, the search
+//! index), starting the background workers, and answering 503 until it is done.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{header, StatusCode};
+use mongodb::Database;
 
 use super::AppState;
-use crate::db;
+use crate::kernel::db;
 
-/// Waits for the database, creates indexes, then marks the shop ready. Retries
-/// forever with a clear log line: a database that is down at start is not a crash.
+/// Every index creator of the shop, in one list (nothing else knows them all).
+pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    crate::kernel::session::ensure_indexes(db).await?;
+    crate::kernel::ratelimit::ensure_indexes(db).await?;
+    crate::kernel::mail::ensure_indexes(db).await?;
+    crate::accounts::ensure_indexes(db).await?;
+    crate::catalog::ensure_indexes(db).await?;
+    crate::cart::ensure_indexes(db).await?;
+    crate::orders::ensure_indexes(db).await?;
+    crate::payments::ensure_indexes(db).await?;
+    Ok(())
+}
+
+/// Waits for the database, creates indexes, builds the search index, starts the
+/// workers, then marks the shop ready. Retries forever with a clear log line: a
+/// database that is down at start is not a crash.
 pub fn spawn_database_preparation(state: AppState) {
     tokio::spawn(async move {
         let mut attempt = 1u32;
         loop {
             match prepare(&state).await {
                 Ok(()) => {
-                    state.readiness.set_ready();
+                    state.core.readiness.set_ready();
                     tracing::info!("database ready; the shop is serving");
                     return;
                 }
@@ -28,6 +44,7 @@ pub fn spawn_database_preparation(state: AppState) {
                         "database not ready: {reason}"
                     );
                     state
+                        .core
                         .readiness
                         .set_waiting(&format!("waiting for the database: {reason}"));
                     tokio::time::sleep(wait).await;
@@ -39,21 +56,33 @@ pub fn spawn_database_preparation(state: AppState) {
 }
 
 async fn prepare(state: &AppState) -> Result<(), String> {
-    db::ping(&state.db, std::time::Duration::from_secs(5)).await?;
-    db::ensure_indexes(&state.db)
+    let core = &state.core;
+    db::ping(&core.db, std::time::Duration::from_secs(5)).await?;
+    ensure_indexes(&core.db)
         .await
         .map_err(|e| format!("creating indexes failed: {}", db::short_reason(&e)))?;
-    crate::catalog::sync::start(state.db.clone(), state.search.clone())
-        .await
-        .map_err(|e| format!("building the search index failed: {e}"))?;
-    state.mailer.spawn_worker(state.settings.clone());
-    crate::orders::service::spawn_sweeper(state.clone());
+    let readiness = core.readiness.clone();
+    let progress = move |n: u64| {
+        readiness.set_waiting(&format!("building the search index: {n} products read"));
+    };
+    crate::catalog::sync::start(
+        core.db.clone(),
+        state.catalog.search.clone(),
+        state.catalog.sync.clone(),
+        &progress,
+    )
+    .await
+    .map_err(|e| format!("building the search index failed: {e}"))?;
+    if core.settings.mail_worker {
+        core.mailer.spawn_worker(core.settings.clone());
+    }
+    crate::orders::service::spawn_sweeper(core.clone(), state.payments.clone());
     Ok(())
 }
 
 /// Until the database is prepared, pages answer 503 (health checks and static files pass).
 pub async fn readiness_gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if state.readiness.is_ready() {
+    if state.core.readiness.is_ready() {
         return next.run(req).await;
     }
     let path = req.uri().path();

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use crate::shared::AppError;
 
 /// A labelled input. `error` is the message for this field (if any); `value` is what
 /// to show in the field (e.g. the value the person entered before an error).

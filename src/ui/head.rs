@@ -14,21 +14,7 @@ use leptos::prelude::*;
 use leptos::text_prop::TextProp;
 use leptos_meta::Title;
 
-/// Escapes text for an HTML text node or a quoted attribute.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::shared::text::escape_html;
 
 /// The full title of a page: "Page · Shop", or the shop name alone. Escaped when
 /// rendered on the server (see the module comment).

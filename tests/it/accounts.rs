@@ -27,6 +27,7 @@ async fn duplicate_email_is_refused_with_a_field_error_whatever_the_case() {
         .contains("already exists"));
     let count = app
         .state
+        .core
         .db
         .collection::<Document>("users")
         .count_documents(doc! {})
@@ -182,7 +183,7 @@ async fn a_sign_in_ends_after_the_maximum_lifetime_however_active() {
     let app = spawn_app_with(&[("OXCART_SESSION_MAX_DAYS", "2")]).await;
     let (b, _) = app.customer().await;
     assert_eq!(b.call("accounts/me", &[]).await.status(), 200);
-    let sessions = app.state.db.collection::<Document>("sessions");
+    let sessions = app.state.core.db.collection::<Document>("sessions");
     let day = 86_400_i64;
     let now = DateTime::now().timestamp_millis() / 1000;
     // One day in: still signed in.
@@ -251,6 +252,7 @@ async fn password_reset_works_end_to_end_once() {
     // The token is stored only as a hash.
     let stored = app
         .state
+        .core
         .db
         .collection::<Document>("password_resets")
         .find_one(doc! {})
@@ -338,6 +340,7 @@ async fn expired_and_forged_reset_tokens_are_refused() {
     let (_, email) = app.customer().await;
     let user = app
         .state
+        .core
         .db
         .collection::<Document>("users")
         .find_one(doc! { "email": &email })
@@ -349,6 +352,7 @@ async fn expired_and_forged_reset_tokens_are_refused() {
     let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
     let past = DateTime::from_millis(DateTime::now().timestamp_millis() - 2 * 3600 * 1000);
     app.state
+        .core
         .db
         .collection::<Document>("password_resets")
         .insert_one(doc! {
@@ -422,7 +426,7 @@ async fn failed_sign_ins_are_limited_then_the_limit_lifts() {
 
     // Fifteen minutes later (the attempts age out), the account can sign in again.
     let old = DateTime::from_millis(DateTime::now().timestamp_millis() - 16 * 60 * 1000);
-    let limits = app.state.db.collection::<Document>("rate_limits");
+    let limits = app.state.core.db.collection::<Document>("rate_limits");
     let key = format!("login:account:{email}");
     let held = limits
         .find_one(doc! { "_id": &key })
@@ -548,6 +552,7 @@ async fn guests_and_customers_cannot_use_admin_functions() {
     let product = crate::catalog::make_product(&app, "Guarded Lamp", 2500, 7).await;
     let before: Document = app
         .state
+        .core
         .db
         .collection::<Document>("products")
         .find_one(doc! {})
@@ -565,6 +570,7 @@ async fn guests_and_customers_cannot_use_admin_functions() {
     }
     let after: Document = app
         .state
+        .core
         .db
         .collection::<Document>("products")
         .find_one(doc! {})
@@ -574,6 +580,7 @@ async fn guests_and_customers_cannot_use_admin_functions() {
     assert_eq!(before, after, "nothing changed");
     let products = app
         .state
+        .core
         .db
         .collection::<Document>("products")
         .count_documents(doc! {})
@@ -581,6 +588,7 @@ async fn guests_and_customers_cannot_use_admin_functions() {
         .unwrap();
     let categories = app
         .state
+        .core
         .db
         .collection::<Document>("categories")
         .count_documents(doc! {})
@@ -655,6 +663,7 @@ async fn malformed_bodies_and_operator_injection_get_4xx_and_change_nothing() {
     // Nothing was created; the one account still signs in.
     let users = app
         .state
+        .core
         .db
         .collection::<Document>("users")
         .count_documents(doc! {})

@@ -16,10 +16,13 @@ pub async fn make_product(app: &TestApp, name: &str, price: i64, stock: i64) -> 
     let p = Product {
         id: ObjectId::new(),
         name: name.to_string(),
-        slug: oxcart::catalog::types::slugify(name) + "-" + &ObjectId::new().to_hex()[18..],
+        slug: oxcart::shared::Slug::parse(
+            &(oxcart::shared::domain::slugify(name) + "-" + &ObjectId::new().to_hex()[18..]),
+        )
+        .unwrap(),
         description: format!("A fine {name}."),
         price,
-        currency: "usd".into(),
+        currency: oxcart::shared::Currency::Usd,
         category_id: None,
         tags: vec![],
         stock,
@@ -30,8 +33,8 @@ pub async fn make_product(app: &TestApp, name: &str, price: i64, stock: i64) -> 
         created_at: now,
         updated_at: now,
     };
-    store::insert_product(&app.state.db, &p).await.unwrap();
-    oxcart::catalog::sync::refresh(&app.state.db, &app.state.search, &[p.id])
+    store::insert_product(&app.state.core.db, &p).await.unwrap();
+    oxcart::catalog::sync::refresh(&app.state.core.db, &app.state.catalog.search, &[p.id])
         .await
         .unwrap();
     p.id.to_hex()
@@ -87,6 +90,7 @@ async fn admin_creates_edits_archives_and_deletes_a_product() {
     let id: String = res.json().await.unwrap();
     let saved: Document = app
         .state
+        .core
         .db
         .collection::<Document>("products")
         .find_one(doc! { "_id": ObjectId::parse_str(&id).unwrap() })
@@ -113,7 +117,9 @@ async fn admin_creates_edits_archives_and_deletes_a_product() {
     let res = admin.call("admin/products/save", &as_refs(&edit)).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert_eq!(
-        search(&app, &[("q", "oak lamp")]).await.items[0].price,
+        search(&app, &[("q", "oak lamp")]).await.items[0]
+            .price
+            .minor(),
         3900
     );
 
@@ -171,6 +177,7 @@ async fn bad_product_input_gets_field_errors_and_saves_nothing() {
     assert_eq!(operator.status(), 400);
     let n = app
         .state
+        .core
         .db
         .collection::<Document>("products")
         .count_documents(doc! {})
@@ -196,6 +203,7 @@ async fn bad_product_input_gets_field_errors_and_saves_nothing() {
     assert_eq!(field_errors(&body), vec!["slug".to_string()]);
     let first = app
         .state
+        .core
         .db
         .collection::<Document>("products")
         .find_one(doc! {})
@@ -323,7 +331,7 @@ async fn pictures_are_checked_stored_and_served() {
         .unwrap()
         .contains("image_error="));
 
-    let product = store::find_by_id(&app.state.db, &ObjectId::parse_str(&id).unwrap())
+    let product = store::find_by_id(&app.state.core.db, &ObjectId::parse_str(&id).unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -358,11 +366,18 @@ async fn search(app: &TestApp, params: &[(&str, &str)]) -> SearchResults {
 #[tokio::test]
 async fn search_matches_a_brute_force_filter_for_every_combination() {
     let app = spawn_app().await;
-    oxcart::catalog::seed::run(&app.state.db, 300, "usd", false, false)
-        .await
-        .unwrap();
+    oxcart::catalog::seed::run(
+        &app.state.core.db,
+        300,
+        oxcart::shared::Currency::Usd,
+        false,
+        false,
+    )
+    .await
+    .unwrap();
     // Archive a few so "active only" is tested too.
     app.state
+        .core
         .db
         .collection::<Document>("products")
         .update_many(
@@ -371,13 +386,13 @@ async fn search_matches_a_brute_force_filter_for_every_combination() {
         )
         .await
         .unwrap();
-    oxcart::catalog::sync::full_build(&app.state.db, &app.state.search)
+    oxcart::catalog::sync::full_build(&app.state.core.db, &app.state.catalog.search, &|_| {})
         .await
         .unwrap();
 
     let products: Vec<Product> = {
         use futures::TryStreamExt;
-        store::products(&app.state.db)
+        store::products(&app.state.core.db)
             .find(doc! {})
             .await
             .unwrap()
@@ -385,7 +400,7 @@ async fn search_matches_a_brute_force_filter_for_every_combination() {
             .await
             .unwrap()
     };
-    let categories = store::list_categories(&app.state.db).await.unwrap();
+    let categories = store::list_categories(&app.state.core.db).await.unwrap();
     let in_subtree = |cat: &store::Category, p: &Product| -> bool {
         let mut cur = p.category_id;
         while let Some(c) = cur {
@@ -403,7 +418,7 @@ async fn search_matches_a_brute_force_filter_for_every_combination() {
     cats.extend(
         categories
             .iter()
-            .filter(|c| c.slug == "home-living" || c.slug == "lighting" || c.slug == "books")
+            .filter(|c| matches!(c.slug.as_str(), "home-living" | "lighting" | "books"))
             .map(Some),
     );
     let prices = [
@@ -427,7 +442,7 @@ async fn search_matches_a_brute_force_filter_for_every_combination() {
                         .collect();
                     let query = SearchQuery {
                         q: String::new(),
-                        category: cat.map(|c| c.slug.clone()),
+                        category: cat.map(|c| c.slug.to_string()),
                         min_price: lo,
                         max_price: hi,
                         in_stock,
@@ -437,13 +452,13 @@ async fn search_matches_a_brute_force_filter_for_every_combination() {
                         status: StatusFilter::Active,
                         featured_only: false,
                     };
-                    let got = app.state.search.search(&query).unwrap();
+                    let got = app.state.catalog.search.search(&query).unwrap();
                     assert_eq!(got.total as usize, expected.len(), "{query:?}");
                     let mut got_ids: Vec<String> = got.items.iter().map(|c| c.id.clone()).collect();
                     let mut want_ids: Vec<String> =
                         expected.iter().map(|p| p.id.to_hex()).collect();
                     // Sorted correctly...
-                    let keys: Vec<i64> = got.items.iter().map(|c| c.price).collect();
+                    let keys: Vec<i64> = got.items.iter().map(|c| c.price.minor()).collect();
                     match sort {
                         Sort::PriceAsc => {
                             assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{query:?}")
@@ -471,7 +486,7 @@ async fn search_matches_a_brute_force_filter_for_every_combination() {
                         let own = got
                             .categories
                             .iter()
-                            .find(|f| f.slug == c.slug)
+                            .find(|f| f.slug == c.slug.as_str())
                             .map(|f| f.count)
                             .unwrap_or(0);
                         assert_eq!(own, got.total, "{query:?}");
@@ -487,6 +502,7 @@ async fn search_matches_a_brute_force_filter_for_every_combination() {
     loop {
         let r = app
             .state
+            .catalog
             .search
             .search(&SearchQuery {
                 page,
@@ -513,13 +529,19 @@ async fn search_matches_a_brute_force_filter_for_every_combination() {
 #[tokio::test]
 async fn relevance_puts_the_exact_name_first_and_tolerates_a_typo() {
     let app = spawn_app().await;
-    oxcart::catalog::seed::run(&app.state.db, 200, "usd", false, false)
-        .await
-        .unwrap();
+    oxcart::catalog::seed::run(
+        &app.state.core.db,
+        200,
+        oxcart::shared::Currency::Usd,
+        false,
+        false,
+    )
+    .await
+    .unwrap();
     let target = make_product(&app, "Brass Telescope", 12900, 4).await;
     make_product(&app, "Brass Telescope Stand", 3900, 4).await;
     make_product(&app, "Telescope Cleaning Kit for Brass Lenses", 1900, 4).await;
-    oxcart::catalog::sync::full_build(&app.state.db, &app.state.search)
+    oxcart::catalog::sync::full_build(&app.state.core.db, &app.state.catalog.search, &|_| {})
         .await
         .unwrap();
 
@@ -548,7 +570,7 @@ async fn relevance_puts_the_exact_name_first_and_tolerates_a_typo() {
 #[tokio::test]
 async fn database_changes_show_in_search_within_a_second() {
     let app = spawn_app().await;
-    let products = app.state.db.collection::<Document>("products");
+    let products = app.state.core.db.collection::<Document>("products");
     let id = ObjectId::new();
     let now = DateTime::now();
     products
@@ -564,6 +586,7 @@ async fn database_changes_show_in_search_within_a_second() {
         let app = &app;
         move || async move {
             app.state
+                .catalog
                 .search
                 .search(&SearchQuery {
                     q: q.into(),
@@ -600,6 +623,7 @@ async fn database_changes_show_in_search_within_a_second() {
         .unwrap();
     let gone = || async {
         app.state
+            .catalog
             .search
             .search(&SearchQuery {
                 q: "wombat".into(),
@@ -629,6 +653,7 @@ async fn a_second_instance_sees_changes_made_through_the_first() {
     let seen = || async {
         other
             .state
+            .catalog
             .search
             .search(&SearchQuery {
                 q: "armadillo".into(),
@@ -676,10 +701,17 @@ async fn bad_search_urls_get_a_clear_4xx_page_not_a_500() {
 #[tokio::test]
 async fn storefront_pages_render_without_javascript() {
     let app = spawn_app().await;
-    oxcart::catalog::seed::run(&app.state.db, 60, "usd", false, false)
-        .await
-        .unwrap();
+    oxcart::catalog::seed::run(
+        &app.state.core.db,
+        60,
+        oxcart::shared::Currency::Usd,
+        false,
+        false,
+    )
+    .await
+    .unwrap();
     app.state
+        .core
         .db
         .collection::<Document>("products")
         .update_many(doc! {}, doc! { "$set": { "featured": false } })
@@ -687,6 +719,7 @@ async fn storefront_pages_render_without_javascript() {
         .unwrap();
     let star = make_product(&app, "Star Of The Home Page", 4200, 9).await;
     app.state
+        .core
         .db
         .collection::<Document>("products")
         .update_one(
@@ -695,7 +728,7 @@ async fn storefront_pages_render_without_javascript() {
         )
         .await
         .unwrap();
-    oxcart::catalog::sync::full_build(&app.state.db, &app.state.search)
+    oxcart::catalog::sync::full_build(&app.state.core.db, &app.state.catalog.search, &|_| {})
         .await
         .unwrap();
     let home = app.get("/").await.text().await.unwrap();
@@ -724,14 +757,26 @@ async fn storefront_pages_render_without_javascript() {
 async fn the_same_seed_gives_the_same_catalog() {
     let a = spawn_app().await;
     let b = spawn_app().await;
-    oxcart::catalog::seed::run(&a.state.db, 50, "usd", false, false)
-        .await
-        .unwrap();
-    oxcart::catalog::seed::run(&b.state.db, 50, "usd", false, false)
-        .await
-        .unwrap();
+    oxcart::catalog::seed::run(
+        &a.state.core.db,
+        50,
+        oxcart::shared::Currency::Usd,
+        false,
+        false,
+    )
+    .await
+    .unwrap();
+    oxcart::catalog::seed::run(
+        &b.state.core.db,
+        50,
+        oxcart::shared::Currency::Usd,
+        false,
+        false,
+    )
+    .await
+    .unwrap();
     let snapshot = |app: &TestApp| {
-        let db = app.state.db.clone();
+        let db = app.state.core.db.clone();
         async move {
             use futures::TryStreamExt;
             let mut v: Vec<(String, i64, i64)> = store::products(&db)
@@ -742,7 +787,7 @@ async fn the_same_seed_gives_the_same_catalog() {
                 .await
                 .unwrap()
                 .into_iter()
-                .map(|p| (p.slug, p.price, p.stock))
+                .map(|p| (p.slug.to_string(), p.price, p.stock))
                 .collect();
             v.sort();
             v
@@ -751,11 +796,17 @@ async fn the_same_seed_gives_the_same_catalog() {
     let (sa, sb) = (snapshot(&a).await, snapshot(&b).await);
     assert_eq!(sa.len(), 50);
     assert_eq!(sa, sb);
-    let cats = store::list_categories(&a.state.db).await.unwrap();
+    let cats = store::list_categories(&a.state.core.db).await.unwrap();
     assert!(cats.len() >= 12);
     // Seeding again adds nothing.
-    let n = oxcart::catalog::seed::run(&a.state.db, 50, "usd", false, false)
-        .await
-        .unwrap();
+    let n = oxcart::catalog::seed::run(
+        &a.state.core.db,
+        50,
+        oxcart::shared::Currency::Usd,
+        false,
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(n, 0);
 }

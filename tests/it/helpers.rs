@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use oxcart::config::Settings;
+use oxcart::kernel::config::Settings;
 use oxcart::server::{AppState, Application};
 
 pub struct TestApp {
@@ -85,11 +85,11 @@ impl TestApp {
 
     pub async fn wait_ready(&self, limit: Duration) {
         let start = Instant::now();
-        while !self.state.readiness.is_ready() {
+        while !self.state.core.readiness.is_ready() {
             assert!(
                 start.elapsed() < limit,
                 "app did not become ready: {}",
-                self.state.readiness.reason()
+                self.state.core.readiness.reason()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -319,9 +319,12 @@ impl TestApp {
     /// A signed-in admin.
     pub async fn admin(&self) -> (Browser, String) {
         let email = unique_email("admin");
-        oxcart::accounts::cli::create_or_promote(&self.state.db, &email, Some("Ada Admin"), || {
-            Ok(STRONG_PASSWORD.to_string())
-        })
+        oxcart::accounts::cli::create_or_promote(
+            &self.state.core.db,
+            &email,
+            Some("Ada Admin"),
+            || Ok(STRONG_PASSWORD.to_string()),
+        )
         .await
         .expect("admin created");
         let b = self.browser();
@@ -434,15 +437,12 @@ pub async fn spawn_app_with_stripe() -> (TestApp, String) {
         ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
     ])
     .await;
-    let config = oxcart::devtools::stripe_local::LocalStripeConfig {
+    let config = oxcart_stripe_local::LocalStripeConfig {
         secret_key: STRIPE_KEY.into(),
         webhook_secret: WEBHOOK_SECRET.into(),
         webhook_url: app.url("/stripe/webhook"),
         public_url: stripe_url.clone(),
     };
-    tokio::spawn(oxcart::devtools::stripe_local::serve(
-        stripe_listener,
-        config,
-    ));
+    tokio::spawn(oxcart_stripe_local::serve(stripe_listener, config));
     (app, stripe_url)
 }

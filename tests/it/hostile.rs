@@ -192,8 +192,8 @@ fn form(pairs: &[(String, String)]) -> String {
         .map(|(k, v)| {
             format!(
                 "{}={}",
-                oxcart::catalog::types::url_encode(k),
-                oxcart::catalog::types::url_encode(v)
+                oxcart::shared::text::url_encode(k),
+                oxcart::shared::text::url_encode(v)
             )
         })
         .collect::<Vec<_>>()
@@ -284,7 +284,7 @@ fn bodies(sig: &Signature, others: &Others) -> Vec<(String, String)> {
             body.push_str(extra);
             out.push((ct_form.clone(), body));
         };
-        let enc = oxcart::catalog::types::url_encode(key);
+        let enc = oxcart::shared::text::url_encode(key);
         with(&format!("{enc}%5B%24gt%5D=1"));
         with(&format!("{enc}%5B%5D=1&{enc}%5B%5D=2"));
         with(&format!("{enc}{}=1", "%5Ba%5D".repeat(12)));
@@ -320,6 +320,7 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<String, Vec<String>> {
     ] {
         let mut cursor = app
             .state
+            .core
             .db
             .collection::<Document>(coll)
             .find(doc! {})

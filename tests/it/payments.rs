@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use mongodb::bson::{doc, oid::ObjectId, Document};
-use oxcart::devtools::stripe_local::signature_header;
 use oxcart::orders::types::{OrderStatus, OrderView};
+use oxcart_stripe_local::signature_header;
 use serde_json::{json, Value};
 
 use crate::catalog::make_product;
@@ -137,6 +137,7 @@ async fn paying_with_the_test_card_marks_the_order_paid_and_mails_once() {
     assert_eq!(stock_of(&app, &product).await, 3);
     let p = app
         .state
+        .core
         .db
         .collection::<Document>("products")
         .find_one(doc! { "_id": ObjectId::parse_str(&product).unwrap() })
@@ -334,6 +335,7 @@ async fn the_reservation_sweeper_expires_the_payment_page_too() {
         mongodb::bson::DateTime::now().timestamp_millis() - 1000,
     );
     app.state
+        .core
         .db
         .collection::<Document>("orders")
         .update_one(
@@ -342,7 +344,9 @@ async fn the_reservation_sweeper_expires_the_payment_page_too() {
         )
         .await
         .unwrap();
-    oxcart::orders::service::sweep(&app.state).await.unwrap();
+    oxcart::orders::service::sweep(&app.state.core, &app.state.payments)
+        .await
+        .unwrap();
     assert_eq!(status_of(&b, &order).await, OrderStatus::Cancelled);
     assert_eq!(stock_of(&app, &product).await, 6);
     let session = session_of(&stripe, &url).await;

@@ -60,7 +60,7 @@ async fn a_search_term_never_becomes_markup_in_the_page_head() {
     let app = spawn_app().await;
     let url = format!(
         "/products?q={}",
-        oxcart::catalog::types::url_encode(HOSTILE_TITLE)
+        oxcart::shared::text::url_encode(HOSTILE_TITLE)
     );
     let res = app.get(&url).await;
     assert_eq!(res.status(), 200);
@@ -158,6 +158,7 @@ async fn simultaneous_sign_ups_and_reset_requests_are_each_counted() {
     assert_eq!((ok, limited), (20, 4), "20 sign-ups per address per hour");
     let users = app
         .state
+        .core
         .db
         .collection::<Document>("users")
         .count_documents(doc! {})
@@ -300,7 +301,7 @@ async fn simultaneous_adds_never_pass_the_per_line_limit() {
     }
     let cart: CartView = b.call_ok("cart/get", &[]).await;
     assert_eq!(cart.lines.len(), 1);
-    assert_eq!(cart.lines[0].quantity, 61);
+    assert_eq!(cart.lines[0].quantity.get(), 61);
 }
 
 #[tokio::test]

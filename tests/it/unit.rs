@@ -2,7 +2,7 @@
 
 mod error {
     use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-    use oxcart::error::*;
+    use oxcart::shared::error::*;
 
     #[test]
     fn argument_errors_become_bad_requests_not_server_errors() {
@@ -31,7 +31,7 @@ mod error {
 }
 
 mod config {
-    use oxcart::config::*;
+    use oxcart::kernel::config::*;
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -106,14 +106,22 @@ mod config {
 }
 
 mod money {
-    use oxcart::money::*;
+    use oxcart::shared::{Currency, Money};
+
+    fn show(minor: i64, code: &str) -> String {
+        Money::new(minor, Currency::parse(code).unwrap()).to_string()
+    }
+
+    fn parse_price(input: &str, code: &str) -> Result<i64, String> {
+        Money::parse(input, Currency::parse(code).unwrap()).map(Money::minor)
+    }
 
     #[test]
     fn formats_minor_units() {
-        assert_eq!(format_minor(123450, "usd"), "$1,234.50");
-        assert_eq!(format_minor(5, "eur"), "€0.05");
-        assert_eq!(format_minor(1500, "jpy"), "¥1,500");
-        assert_eq!(format_minor(-250, "gbp"), "-£2.50");
+        assert_eq!(show(123450, "usd"), "$1,234.50");
+        assert_eq!(show(5, "eur"), "€0.05");
+        assert_eq!(show(1500, "jpy"), "¥1,500");
+        assert_eq!(show(-250, "gbp"), "-£2.50");
     }
 
     #[test]
@@ -140,14 +148,136 @@ mod money {
 
     #[test]
     fn input_round_trips() {
-        assert_eq!(minor_to_input(1250, "usd"), "12.50");
-        assert_eq!(parse_price(&minor_to_input(1250, "usd"), "usd"), Ok(1250));
+        let m = Money::new(1250, Currency::Usd);
+        assert_eq!(m.to_input(), "12.50");
+        assert_eq!(parse_price(&m.to_input(), "usd"), Ok(1250));
+    }
+
+    #[test]
+    fn arithmetic_is_checked_and_never_mixes_currencies() {
+        let usd = |m| Money::new(m, Currency::Usd);
+        assert_eq!(usd(250).checked_add(usd(100)), Some(usd(350)));
+        assert_eq!(usd(250).checked_sub(usd(300)), Some(usd(-50)));
+        assert_eq!(usd(250).checked_mul(3), Some(usd(750)));
+        assert_eq!(usd(1).checked_add(Money::new(1, Currency::Eur)), None);
+        assert_eq!(usd(i64::MAX).checked_add(usd(1)), None);
+        assert_eq!(usd(i64::MAX / 2).checked_mul(3), None);
+        assert_eq!(
+            Money::sum(Currency::Usd, [usd(1), usd(2), usd(3)]),
+            Some(usd(6))
+        );
+        assert_eq!(
+            Money::sum(Currency::Usd, [usd(1), Money::new(2, Currency::Gbp)]),
+            None
+        );
+    }
+
+    #[test]
+    fn currencies_parse_in_any_case_and_store_lower_case() {
+        assert_eq!(Currency::parse("USD"), Some(Currency::Usd));
+        assert_eq!(Currency::parse("xyz"), None);
+        assert_eq!(serde_json::to_string(&Currency::Jpy).unwrap(), "\"jpy\"");
+    }
+}
+
+mod domain {
+    use oxcart::shared::{Actor, OrderNumber, Quantity, Slug};
+
+    #[test]
+    fn quantities_parse_with_clear_messages() {
+        let q = |s| Quantity::parse_input(s, 1, 99);
+        assert_eq!(q("3").map(Quantity::get), Ok(3));
+        assert!(q("0").unwrap_err().contains("at least 1"));
+        assert!(q("-2").unwrap_err().contains("at least 1"));
+        assert!(q("100").unwrap_err().contains("at most 99"));
+        assert!(q("99999999999999999999999")
+            .unwrap_err()
+            .contains("at most 99"));
+        assert!(q("two").unwrap_err().contains("whole number"));
+        assert!(q("").unwrap_err().contains("Enter"));
+        assert_eq!(Quantity::parse_input("0", 0, 99).map(Quantity::get), Ok(0));
+    }
+
+    #[test]
+    fn serde_goes_through_the_parsers() {
+        assert!(serde_json::from_str::<Quantity>("-1").is_err());
+        assert!(serde_json::from_str::<Quantity>("5").is_ok());
+        assert!(serde_json::from_str::<Slug>("\"Bad Slug\"").is_err());
+        assert!(serde_json::from_str::<Slug>("\"oak-desk-lamp\"").is_ok());
+        assert!(serde_json::from_str::<OrderNumber>("\"OX-000000\"").is_err());
+        let n: OrderNumber = serde_json::from_str("\"OX-000042\"").unwrap();
+        assert_eq!(n.to_string(), "OX-000042");
+        assert_eq!(serde_json::to_string(&n).unwrap(), "\"OX-000042\"");
+    }
+
+    #[test]
+    fn order_numbers_read_the_ways_people_type_them() {
+        for typed in ["OX-000123", "ox-123", "OX123", "123"] {
+            assert_eq!(
+                OrderNumber::parse(typed).map(OrderNumber::get),
+                Some(123),
+                "{typed}"
+            );
+        }
+        assert_eq!(OrderNumber::parse("OX-"), None);
+        assert_eq!(OrderNumber::parse("0"), None);
+    }
+
+    #[test]
+    fn actors_keep_their_stored_shape() {
+        let id = "0123456789abcdef01234567";
+        for stored in [
+            format!("customer:{id}"),
+            format!("admin:{id}"),
+            "stripe".into(),
+            "system".into(),
+        ] {
+            let a: Actor =
+                serde_json::from_value(serde_json::Value::String(stored.clone())).unwrap();
+            assert_eq!(
+                serde_json::to_value(&a).unwrap(),
+                serde_json::Value::String(stored)
+            );
+        }
+        assert_eq!(Actor::Customer(id.into()).label(false), "you");
+        assert_eq!(Actor::Customer(id.into()).label(true), "the customer");
+        // A value another version wrote is kept as it was.
+        let odd: Actor = serde_json::from_value(serde_json::json!("robot:7")).unwrap();
+        assert_eq!(
+            serde_json::to_value(&odd).unwrap(),
+            serde_json::json!("robot:7")
+        );
+    }
+}
+
+mod redirects {
+    use oxcart::accounts::types::safe_next;
+
+    #[test]
+    fn only_paths_of_this_shop_are_kept() {
+        assert_eq!(
+            safe_next(Some("/products?q=a"), "/account"),
+            "/products?q=a"
+        );
+        assert_eq!(safe_next(None, "/account"), "/account");
+        assert_eq!(safe_next(Some(""), "/account"), "/account");
+        for bad in [
+            "//evil.example",
+            "/\\evil",
+            "/\t/evil",
+            "https://x",
+            "/%2F%2Fx",
+            "/\u{1}",
+            "/api/x",
+        ] {
+            assert_eq!(safe_next(Some(bad), "/account"), "/", "{bad:?}");
+        }
     }
 }
 
 mod security {
     use http::{header, HeaderMap, HeaderValue};
-    use oxcart::server::security::*;
+    use oxcart::server::middleware::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -219,7 +349,7 @@ mod security {
 }
 
 mod db {
-    use oxcart::db::*;
+    use oxcart::kernel::db::*;
     use std::time::Duration;
 
     #[test]

@@ -1,0 +1,530 @@
+//! Admin pages for products, stock, pictures and categories.
+
+use leptos::prelude::*;
+use leptos_meta::Meta;
+
+use crate::ui::head::PageTitle;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::AdminGate;
+use crate::catalog::api::{
+    admin_get_product, admin_search_products, list_categories, AdjustStock, CreateCategory,
+    DeleteCategory, DeleteProduct, RemoveImage, SaveProduct, SetProductStatus, UpdateCategory,
+};
+use crate::catalog::types::{
+    encode_params, params_from_query, stock_label, CategoryView, ProductDetail, ProductStatus, Sort,
+};
+use crate::ui::forms::{FormAlert, FormSuccess, TextField};
+use crate::ui::nav::Pagination;
+use crate::ui::ErrorPage;
+
+#[component]
+pub fn AdminProductsPage() -> impl IntoView {
+    let query = use_query_map();
+    let params = Memo::new(move |_| query.with(params_from_query));
+    let results = Resource::new(move || params.get(), admin_search_products);
+    let categories = Resource::new(|| (), |_| list_categories());
+    let deleted = move || query.with(|q| q.get("deleted").is_some());
+    view! {
+        <PageTitle text="Products – admin" />
+        <Meta name="description" content="Search, filter and edit the shop's products and stock." />
+        <AdminGate>
+            <div class="page-header">
+                <h1>"Products"</h1>
+                <a class="button" href="/admin/products/new">"Add a product"</a>
+            </div>
+            {move || deleted().then(|| view! { <div class="alert alert-success" role="status"><p>"The product was deleted."</p></div> })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let cats = categories.await.unwrap_or_default();
+                    let p = params.get_untracked();
+                    let sort = p.sort.clone().unwrap_or_default();
+                    let status = p.status.clone().unwrap_or_else(|| "all".into());
+                    view! {
+                        <form method="get" action="/admin/products" class="search-inline" role="search">
+                            <label for="ap-q">"Search"</label>
+                            <input id="ap-q" type="search" name="q" value=p.q.clone().unwrap_or_default() maxlength="200" />
+                            <label for="ap-cat">"Category"</label>
+                            <select id="ap-cat" name="category">
+                                <option value="">"All"</option>
+                                {cats.into_iter().map(|c| {
+                                    let sel = p.category.as_deref() == Some(c.slug.as_str());
+                                    view! { <option value=c.slug.clone() selected=sel>{c.name}</option> }
+                                }).collect_view()}
+                            </select>
+                            <label for="ap-status">"Status"</label>
+                            <select id="ap-status" name="status">
+                                {[("all", "All"), ("active", "Active"), ("archived", "Archived")].into_iter().map(|(v, l)| view! {
+                                    <option value=v selected=status == v>{l}</option>
+                                }).collect_view()}
+                            </select>
+                            <label for="ap-sort">"Sort"</label>
+                            <select id="ap-sort" name="sort">
+                                {[Sort::Newest, Sort::Relevance, Sort::PriceAsc, Sort::PriceDesc, Sort::StockAsc].into_iter().map(|s| view! {
+                                    <option value=s.as_str() selected=sort == s.as_str()>{s.label()}</option>
+                                }).collect_view()}
+                            </select>
+                            <button type="submit">"Filter"</button>
+                        </form>
+                    }
+                })}
+            </Suspense>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let p = params.get_untracked();
+                    match results.await {
+                        Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                        Ok(r) if r.items.is_empty() => view! { <p>"No products match."</p> }.into_any(),
+                        Ok(r) => view! {
+                            <p>{format!("{} products", r.total)}</p>
+                            <div class="table-wrap">
+                                <table>
+                                    <caption class="visually-hidden">"Products"</caption>
+                                    <thead><tr>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Category"</th>
+                                        <th scope="col" class="num">"Price"</th>
+                                        <th scope="col" class="num">"Stock"</th>
+                                        <th scope="col">"Status"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {r.items.into_iter().map(|c| {
+                                            let (cls, _) = stock_label(c.stock);
+                                            view! {
+                                                <tr>
+                                                    <td><a href=format!("/admin/products/{}", c.id)>{c.name.clone()}</a></td>
+                                                    <td>{c.category_name.clone()}</td>
+                                                    <td class="num">{c.price.to_string()}</td>
+                                                    <td class=format!("num {cls}")>{c.stock}</td>
+                                                    <td>{c.status.as_str()}</td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <Pagination page=r.page pages=r.pages href=move |n| {
+                                let mut q = p.clone();
+                                q.page = (n > 1).then(|| n.to_string());
+                                format!("/admin/products?{}", encode_params(&q))
+                            } />
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AdminGate>
+    }
+}
+
+/// The product form, for a new product (`product` is None) or an existing one.
+#[component]
+fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>) -> impl IntoView {
+    let action = ServerAction::<SaveProduct>::new();
+    let err = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let saved = Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .map(|_| "Saved.".to_string())
+    });
+    let p = product.clone();
+    let initial = move |name: &'static str| -> String {
+        let Some(p) = &p else {
+            return match name {
+                "status" => "active".into(),
+                _ => String::new(),
+            };
+        };
+        match name {
+            "name" => p.name.clone(),
+            "slug" => p.slug.clone(),
+            "description" => p.description.clone(),
+            "price" => p.price.to_input(),
+            "category_id" => p
+                .category
+                .as_ref()
+                .map(|c| c.id.clone())
+                .unwrap_or_default(),
+            "tags" => p.tags.join(", "),
+            "stock" => p.stock.to_string(),
+            "status" => p.status.as_str().to_string(),
+            "featured" => {
+                if p.featured {
+                    "on".into()
+                } else {
+                    String::new()
+                }
+            }
+            _ => String::new(),
+        }
+    };
+    let value = move |name: &'static str| {
+        let init = initial(name);
+        Signal::derive(move || {
+            err.get()
+                .and_then(|e| e.kept_value(name))
+                .unwrap_or_else(|| init.clone())
+        })
+    };
+    let field = move |name: &'static str| {
+        Signal::derive(move || err.get().and_then(|e| e.field_message(name)))
+    };
+    let category_value = value("category_id");
+    let status_value = value("status");
+    let featured_value = value("featured");
+    let description_value = value("description");
+    let id = product.as_ref().map(|p| p.id.clone());
+    let expected_stock = product.as_ref().map(|p| p.stock.to_string());
+    view! {
+        <FormSuccess message=saved />
+        <ActionForm action=action attr:class="stacked" attr:novalidate=true>
+            <FormAlert error=err />
+            {id.map(|id| view! { <input type="hidden" name="id" value=id /> })}
+            {expected_stock.map(|s| view! { <input type="hidden" name="expected_stock" value=s /> })}
+            <TextField name="form[name]" label="Name" required=true maxlength=120u32 value=value("name") error=field("name") />
+            <TextField name="form[slug]" label="Web address (slug)" maxlength=120u32 hint="Left empty, it is made from the name." value=value("slug") error=field("slug") />
+            <div class="field" class:has-error=move || field("description").get().is_some()>
+                <label for="form[description]">"Description"</label>
+                <textarea id="form[description]" name="form[description]" maxlength="5000" prop:value=move || description_value.get()>{move || description_value.get()}</textarea>
+                {move || field("description").get().map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+            <div class="grid-2">
+                <TextField name="form[price]" label="Price" inputmode="decimal" required=true hint="For example 12.99" value=value("price") error=field("price") />
+                <TextField name="form[stock]" label="Stock" inputmode="numeric" required=true value=value("stock") error=field("stock") />
+            </div>
+            <div class="field" class:has-error=move || field("category_id").get().is_some()>
+                <label for="form[category_id]">"Category"</label>
+                <select id="form[category_id]" name="form[category_id]">
+                    <option value="">"No category"</option>
+                    {categories.into_iter().map(|c| {
+                        let cid = c.id.clone();
+                        view! { <option value=c.id.clone() selected=move || category_value.get() == cid>{c.name}</option> }
+                    }).collect_view()}
+                </select>
+                {move || field("category_id").get().map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+            <TextField name="form[tags]" label="Tags" hint="Separated by commas" value=value("tags") error=field("tags") />
+            <div class="field">
+                <label for="form[status]">"Status"</label>
+                <select id="form[status]" name="form[status]">
+                    <option value="active" selected=move || status_value.get() != "archived">"Active (for sale)"</option>
+                    <option value="archived" selected=move || status_value.get() == "archived">"Archived (hidden)"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label class="checkbox">
+                    <input type="checkbox" name="form[featured]" value="on" checked=move || featured_value.get() == "on" />
+                    "Featured on the home page"
+                </label>
+            </div>
+            <div class="form-actions">
+                <button type="submit" disabled=move || action.pending().get()>"Save product"</button>
+            </div>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn AdminProductNewPage() -> impl IntoView {
+    let categories = Resource::new(|| (), |_| list_categories());
+    view! {
+        <PageTitle text="New product – admin" />
+        <Meta name="description" content="Add a product to the catalog." />
+        <AdminGate>
+            <h1>"New product"</h1>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match categories.await {
+                        Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                        Ok(cats) => view! { <ProductFormView product=None categories=cats /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AdminGate>
+    }
+}
+
+#[component]
+pub fn AdminProductEditPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let status = ServerAction::<SetProductStatus>::new();
+    let stock = ServerAction::<AdjustStock>::new();
+    let remove_image = ServerAction::<RemoveImage>::new();
+    let delete = ServerAction::<DeleteProduct>::new();
+    let product = Resource::new(
+        move || {
+            (
+                id.get(),
+                status.version().get(),
+                stock.version().get(),
+                remove_image.version().get(),
+            )
+        },
+        |(id, ..)| admin_get_product(id),
+    );
+    let categories = Resource::new(|| (), |_| list_categories());
+    let query = use_query_map();
+    let notice = move || {
+        query.with(|q| {
+            if q.get("created").is_some() {
+                Some((
+                    "alert alert-success",
+                    "The product was created.".to_string(),
+                ))
+            } else if q.get("image").as_deref() == Some("added") {
+                Some(("alert alert-success", "The picture was added.".to_string()))
+            } else {
+                q.get("image_error").map(|e| {
+                    (
+                        "alert alert-error",
+                        format!("The picture was not added: {e}"),
+                    )
+                })
+            }
+        })
+    };
+    let stock_err = Signal::derive(move || stock.value().get().and_then(|r| r.err()));
+    let stock_ok = Signal::derive(move || {
+        stock
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .map(|n| format!("Stock is now {n}."))
+    });
+    let delete_err = Signal::derive(move || delete.value().get().and_then(|r| r.err()));
+    let status_err = Signal::derive(move || status.value().get().and_then(|r| r.err()));
+    view! {
+        <AdminGate>
+            {move || notice().map(|(class, text)| view! { <div class=class role="status"><p>{text}</p></div> })}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let cats = categories.await.unwrap_or_default();
+                    match product.await {
+                        Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                        Ok(p) => {
+                            let pid = p.id.clone();
+                            let archived = p.status == ProductStatus::Archived;
+                            let images = p.images.clone();
+                            let (pid1, pid2, pid3, pid4, pid5) = (pid.clone(), pid.clone(), pid.clone(), pid.clone(), pid.clone());
+                            view! {
+                                <PageTitle text=format!("{} – admin", p.name) />
+                                <Meta name="description" content="Edit a product." />
+                                <div class="page-header">
+                                    <h1>{p.name.clone()}</h1>
+                                    <p>
+                                        {(!archived).then(|| view! { <a href=format!("/products/{}", p.slug)>"View in the shop"</a> })}
+                                    </p>
+                                </div>
+                                <p class="muted">{format!("Price {} · stock {} · {}", p.price, p.stock, p.status.as_str())}</p>
+                                <ProductFormView product=Some(p.clone()) categories=cats />
+
+                                <section aria-labelledby="stock-title">
+                                    <h2 id="stock-title">"Adjust stock"</h2>
+                                    <FormSuccess message=stock_ok />
+                                    <ActionForm action=stock attr:class="stacked" attr:novalidate=true>
+                                        <FormAlert error=stock_err />
+                                        <input type="hidden" name="id" value=pid1 />
+                                        <TextField name="delta" label="Change" inputmode="numeric" hint="Units to add (e.g. 10) or remove (e.g. -2)."
+                                            value=Signal::derive(move || stock_err.get().and_then(|e| e.kept_value("delta")).unwrap_or_default())
+                                            error=Signal::derive(move || stock_err.get().and_then(|e| e.field_message("delta"))) />
+                                        <button type="submit">"Apply"</button>
+                                    </ActionForm>
+                                </section>
+
+                                <section aria-labelledby="pictures-title">
+                                    <h2 id="pictures-title">"Pictures"</h2>
+                                    {if images.is_empty() {
+                                        view! { <p>"No pictures yet: the shop shows a placeholder."</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="gallery-thumbs">
+                                                {images.into_iter().map(|img| {
+                                                    let pid = pid2.clone();
+                                                    let image_id = img.id.clone();
+                                                    view! {
+                                                        <li>
+                                                            <img src=img.url.clone() alt=img.alt.clone() width="80" height="64" />
+                                                            <ActionForm action=remove_image>
+                                                                <input type="hidden" name="id" value=pid />
+                                                                <input type="hidden" name="image_id" value=image_id />
+                                                                <button type="submit" class="link-button">"Remove"</button>
+                                                            </ActionForm>
+                                                        </li>
+                                                    }
+                                                }).collect_view()}
+                                            </ul>
+                                        }.into_any()
+                                    }}
+                                    <form method="post" action=format!("/admin/products/{pid3}/images") enctype="multipart/form-data" class="stacked">
+                                        <div class="field">
+                                            <label for="image">"Picture (PNG, JPEG, GIF or WebP, up to 5 MB)"</label>
+                                            <input id="image" type="file" name="image" accept="image/png,image/jpeg,image/gif,image/webp" required />
+                                        </div>
+                                        <div class="field">
+                                            <label for="alt">"Describe the picture (for people who cannot see it)"</label>
+                                            <input id="alt" type="text" name="alt" maxlength="200" />
+                                        </div>
+                                        <button type="submit">"Upload picture"</button>
+                                    </form>
+                                </section>
+
+                                <section aria-labelledby="status-title">
+                                    <h2 id="status-title">"Availability"</h2>
+                                    <FormAlert error=status_err />
+                                    <ActionForm action=status>
+                                        <input type="hidden" name="id" value=pid4 />
+                                        <input type="hidden" name="status" value=if archived { "active" } else { "archived" } />
+                                        <button type="submit" class="secondary">{if archived { "Put back on sale" } else { "Archive (hide from the shop)" }}</button>
+                                    </ActionForm>
+                                </section>
+
+                                <section aria-labelledby="delete-title">
+                                    <h2 id="delete-title">"Delete"</h2>
+                                    <p>"Deleting removes the product for good. Past orders keep their own copy of what was sold."</p>
+                                    <ActionForm action=delete attr:class="stacked">
+                                        <FormAlert error=delete_err />
+                                        <input type="hidden" name="id" value=pid5 />
+                                        <div class="field">
+                                            <label class="checkbox">
+                                                <input type="checkbox" name="confirm" value="yes" required />
+                                                "Yes, delete this product for good"
+                                            </label>
+                                        </div>
+                                        <button type="submit" class="danger">"Delete product"</button>
+                                    </ActionForm>
+                                </section>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </AdminGate>
+    }
+}
+
+#[component]
+pub fn AdminCategoriesPage() -> impl IntoView {
+    let create = ServerAction::<CreateCategory>::new();
+    let update = ServerAction::<UpdateCategory>::new();
+    let delete = ServerAction::<DeleteCategory>::new();
+    let categories = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                delete.version().get(),
+            )
+        },
+        |_| list_categories(),
+    );
+    let create_err = Signal::derive(move || create.value().get().and_then(|r| r.err()));
+    let update_err = Signal::derive(move || update.value().get().and_then(|r| r.err()));
+    let delete_err = Signal::derive(move || delete.value().get().and_then(|r| r.err()));
+    let field = move |name: &'static str| {
+        Signal::derive(move || create_err.get().and_then(|e| e.field_message(name)))
+    };
+    let kept = move |name: &'static str| {
+        Signal::derive(move || {
+            create_err
+                .get()
+                .and_then(|e| e.kept_value(name))
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <PageTitle text="Categories – admin" />
+        <Meta name="description" content="Create, rename, move and delete product categories." />
+        <AdminGate>
+            <h1>"Categories"</h1>
+            <FormAlert error=update_err />
+            <FormAlert error=delete_err />
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match categories.await {
+                        Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                        Ok(cats) => {
+                            let all = cats.clone();
+                            let parent_name = move |id: &Option<String>| {
+                                id.as_ref()
+                                    .and_then(|i| all.iter().find(|c| &c.id == i))
+                                    .map(|c| c.name.clone())
+                                    .unwrap_or_else(|| "—".into())
+                            };
+                            view! {
+                                <div class="table-wrap">
+                                    <table>
+                                        <caption class="visually-hidden">"Categories"</caption>
+                                        <thead><tr>
+                                            <th scope="col">"Name"</th>
+                                            <th scope="col">"Web address"</th>
+                                            <th scope="col">"Inside"</th>
+                                            <th scope="col">"Actions"</th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {cats.clone().into_iter().map(|c| {
+                                                let options = cats.clone();
+                                                let c2 = c.clone();
+                                                view! {
+                                                    <tr>
+                                                        <td>{c.name.clone()}</td>
+                                                        <td>{c.slug.clone()}</td>
+                                                        <td>{parent_name(&c.parent_id)}</td>
+                                                        <td>
+                                                            <details>
+                                                                <summary>"Edit"</summary>
+                                                                <ActionForm action=update attr:class="stacked">
+                                                                    <input type="hidden" name="id" value=c.id.clone() />
+                                                                    <div class="field"><label for=format!("n-{}", c.id)>"Name"</label>
+                                                                        <input id=format!("n-{}", c.id) type="text" name="name" value=c.name.clone() maxlength="60" /></div>
+                                                                    <div class="field"><label for=format!("s-{}", c.id)>"Web address (slug)"</label>
+                                                                        <input id=format!("s-{}", c.id) type="text" name="slug" value=c.slug.clone() maxlength="120" /></div>
+                                                                    <div class="field"><label for=format!("p-{}", c.id)>"Inside"</label>
+                                                                        <select id=format!("p-{}", c.id) name="parent_id">
+                                                                            <option value="">"Top level"</option>
+                                                                            {options.iter().filter(|o| o.id != c.id).map(|o| view! {
+                                                                                <option value=o.id.clone() selected=c.parent_id.as_deref() == Some(o.id.as_str())>{o.name.clone()}</option>
+                                                                            }).collect_view()}
+                                                                        </select></div>
+                                                                    <div class="field"><label for=format!("d-{}", c.id)>"Description"</label>
+                                                                        <input id=format!("d-{}", c.id) type="text" name="description" value=c.description.clone() maxlength="1000" /></div>
+                                                                    <button type="submit">"Save"</button>
+                                                                </ActionForm>
+                                                            </details>
+                                                            <ActionForm action=delete>
+                                                                <input type="hidden" name="id" value=c2.id.clone() />
+                                                                <button type="submit" class="link-button" aria-label=format!("Delete {}", c2.name)>"Delete"</button>
+                                                            </ActionForm>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <section aria-labelledby="new-cat-title">
+                                    <h2 id="new-cat-title">"New category"</h2>
+                                    <ActionForm action=create attr:class="stacked" attr:novalidate=true>
+                                        <FormAlert error=create_err />
+                                        <TextField name="name" label="Name" required=true maxlength=60u32 value=kept("name") error=field("name") />
+                                        <TextField name="slug" label="Web address (slug)" hint="Left empty, it is made from the name." maxlength=120u32 value=kept("slug") error=field("slug") />
+                                        <div class="field">
+                                            <label for="new-parent">"Inside"</label>
+                                            <select id="new-parent" name="parent_id">
+                                                <option value="">"Top level"</option>
+                                                {cats.clone().into_iter().map(|o| view! { <option value=o.id.clone()>{o.name.clone()}</option> }).collect_view()}
+                                            </select>
+                                        </div>
+                                        <TextField name="description" label="Description" maxlength=1000u32 value=kept("description") error=field("description") />
+                                        <button type="submit">"Create category"</button>
+                                    </ActionForm>
+                                </section>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </AdminGate>
+    }
+}

@@ -1,0 +1,235 @@
+//! One pass over the matching documents: filters from fast fields, facet counts,
+//! and the best hits for the requested sort.
+
+use std::collections::BinaryHeap;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+use crate::catalog::types::{Sort, StatusFilter};
+
+/// A hit with its sort key (smaller sorts first).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Hit {
+    key: f64,
+    tiebreak: i64,
+    pub(super) addr: DocAddress,
+}
+
+impl PartialEq for Hit {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Hit {}
+impl PartialOrd for Hit {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Hit {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key
+            .total_cmp(&other.key)
+            .then(self.tiebreak.cmp(&other.tiebreak))
+            .then(self.addr.cmp(&other.addr))
+    }
+}
+
+/// Counts matches, facet counts and keeps the best `keep` hits, applying the
+/// filters from fast fields. Category counts ignore the category filter and
+/// price-band counts ignore the price filter, so each facet shows what choosing
+/// another value would give.
+pub(super) struct FacetedTopDocs {
+    pub(super) sort: Sort,
+    pub(super) keep: usize,
+    pub(super) status: StatusFilter,
+    pub(super) featured_only: bool,
+    pub(super) in_stock: bool,
+    pub(super) category_mask: Option<Vec<bool>>,
+    pub(super) min_price: Option<i64>,
+    pub(super) max_price: Option<i64>,
+    pub(super) bands: Vec<(Option<i64>, Option<i64>)>,
+    pub(super) n_categories: usize,
+}
+
+#[derive(Default)]
+pub(super) struct FacetedFruit {
+    pub(super) total: u64,
+    pub(super) category_counts: Vec<u64>,
+    pub(super) band_counts: Vec<u64>,
+    pub(super) top: Vec<Hit>,
+}
+
+impl Collector for FacetedTopDocs {
+    type Fruit = FacetedFruit;
+    type Child = FacetedSegmentOwned;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
+        let ff = reader.fast_fields();
+        Ok(FacetedSegmentOwned {
+            inner: FacetedSegmentState {
+                segment,
+                price: ff.i64("price")?,
+                stock: ff.i64("stock")?,
+                created: ff.i64("created")?,
+                category: ff.u64("category_num")?,
+                active: ff.u64("active")?,
+                featured: ff.u64("featured")?,
+                fruit: FacetedFruit {
+                    total: 0,
+                    category_counts: vec![0; self.n_categories],
+                    band_counts: vec![0; self.bands.len()],
+                    top: Vec::new(),
+                },
+                heap: BinaryHeap::new(),
+            },
+            config: SegmentConfig {
+                sort: self.sort,
+                keep: self.keep,
+                status: self.status,
+                featured_only: self.featured_only,
+                in_stock: self.in_stock,
+                category_mask: self.category_mask.clone(),
+                min_price: self.min_price,
+                max_price: self.max_price,
+                bands: self.bands.clone(),
+            },
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.sort == Sort::Relevance
+    }
+
+    fn merge_fruits(&self, fruits: Vec<FacetedFruit>) -> tantivy::Result<FacetedFruit> {
+        let mut out = FacetedFruit {
+            total: 0,
+            category_counts: vec![0; self.n_categories],
+            band_counts: vec![0; self.bands.len()],
+            top: Vec::new(),
+        };
+        for f in fruits {
+            out.total += f.total;
+            for (i, c) in f.category_counts.iter().enumerate() {
+                if i < out.category_counts.len() {
+                    out.category_counts[i] += c;
+                }
+            }
+            for (i, c) in f.band_counts.iter().enumerate() {
+                out.band_counts[i] += c;
+            }
+            out.top.extend(f.top);
+        }
+        out.top.sort();
+        out.top.truncate(self.keep);
+        Ok(out)
+    }
+}
+
+struct SegmentConfig {
+    sort: Sort,
+    keep: usize,
+    status: StatusFilter,
+    featured_only: bool,
+    in_stock: bool,
+    category_mask: Option<Vec<bool>>,
+    min_price: Option<i64>,
+    max_price: Option<i64>,
+    bands: Vec<(Option<i64>, Option<i64>)>,
+}
+
+struct FacetedSegmentState {
+    segment: SegmentOrdinal,
+    price: Column<i64>,
+    stock: Column<i64>,
+    created: Column<i64>,
+    category: Column<u64>,
+    active: Column<u64>,
+    featured: Column<u64>,
+    fruit: FacetedFruit,
+    heap: BinaryHeap<Hit>,
+}
+
+pub(super) struct FacetedSegmentOwned {
+    inner: FacetedSegmentState,
+    config: SegmentConfig,
+}
+
+impl SegmentCollector for FacetedSegmentOwned {
+    type Fruit = FacetedFruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let c = &self.config;
+        let s = &mut self.inner;
+        let active = s.active.first(doc).unwrap_or(0) == 1;
+        let status_ok = match c.status {
+            StatusFilter::Active => active,
+            StatusFilter::Archived => !active,
+            StatusFilter::All => true,
+        };
+        if !status_ok || (c.featured_only && s.featured.first(doc).unwrap_or(0) != 1) {
+            return;
+        }
+        let stock = s.stock.first(doc).unwrap_or(0);
+        if c.in_stock && stock <= 0 {
+            return;
+        }
+        let price = s.price.first(doc).unwrap_or(0);
+        let category = s.category.first(doc).unwrap_or(0) as usize;
+        let category_ok = c
+            .category_mask
+            .as_ref()
+            .is_none_or(|m| m.get(category).copied().unwrap_or(false));
+        let price_ok =
+            c.min_price.is_none_or(|lo| price >= lo) && c.max_price.is_none_or(|hi| price <= hi);
+        if price_ok && category < s.fruit.category_counts.len() {
+            s.fruit.category_counts[category] += 1;
+        }
+        if category_ok {
+            if let Some(band) = c
+                .bands
+                .iter()
+                .position(|(lo, hi)| lo.is_none_or(|l| price >= l) && hi.is_none_or(|h| price <= h))
+            {
+                s.fruit.band_counts[band] += 1;
+            }
+        }
+        if !(category_ok && price_ok) {
+            return;
+        }
+        s.fruit.total += 1;
+        let created = s.created.first(doc).unwrap_or(0);
+        let key = match c.sort {
+            Sort::Relevance => -(score as f64),
+            Sort::PriceAsc => price as f64,
+            Sort::PriceDesc => -(price as f64),
+            Sort::Newest => -(created as f64),
+            Sort::StockAsc => stock as f64,
+        };
+        let hit = Hit {
+            key,
+            tiebreak: -created,
+            addr: DocAddress::new(s.segment, doc),
+        };
+        if s.heap.len() < c.keep {
+            s.heap.push(hit);
+        } else if let Some(worst) = s.heap.peek() {
+            if hit < *worst {
+                s.heap.pop();
+                s.heap.push(hit);
+            }
+        }
+    }
+
+    fn harvest(self) -> FacetedFruit {
+        let mut fruit = self.inner.fruit;
+        fruit.top = self.inner.heap.into_sorted_vec();
+        fruit
+    }
+}

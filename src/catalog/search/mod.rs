@@ -1,0 +1,434 @@
+//! The in-process search engine (tantivy). Ranked with BM25 over name,
+//! description, category and tags with English stemming; prefix matching for
+//! as-you-type; one-typo tolerance on names. Filters and facet counts are computed
+//! in one pass over the matching documents by [`FacetedTopDocs`].
+//!
+//! MongoDB stays the source of truth: the index lives in memory, is built at start
+//! and kept in sync by `catalog::sync`.
+
+mod cache;
+mod categories;
+mod collector;
+mod query;
+mod schema;
+
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use mongodb::bson::oid::ObjectId;
+use tantivy::schema::{Field, Value};
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use cache::{ResultCache, RESULT_CACHE_ENTRIES};
+pub use categories::CategoryTree;
+use collector::{FacetedFruit, FacetedTopDocs};
+use schema::{build_schema, Fields};
+
+use super::store::{Category, Product};
+use super::types::{
+    CategoryFacet, PriceBand, ProductCard, ProductStatus, SearchQuery, SearchResults, Sort,
+    PRICE_BAND_EDGES,
+};
+use crate::kernel::{Error, Result};
+use crate::shared::{AppError, Currency, Money};
+
+pub struct SearchIndex {
+    index: Index,
+    generation: AtomicU64,
+    cache: Mutex<ResultCache>,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    tree: RwLock<Arc<CategoryTree>>,
+    currency: Currency,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").finish_non_exhaustive()
+    }
+}
+
+fn tantivy_err(e: tantivy::TantivyError) -> Error {
+    Error::internal_from("search index error", e)
+}
+
+impl SearchIndex {
+    pub fn new(currency: Currency) -> Result<SearchIndex> {
+        let (schema, fields) = build_schema();
+        let index = Index::create_in_ram(schema);
+        index.tokenizers().register(
+            "lower_raw",
+            TextAnalyzer::builder(RawTokenizer::default())
+                .filter(LowerCaser)
+                .build(),
+        );
+        let writer = index
+            .writer_with_num_threads(1, 40_000_000)
+            .map_err(tantivy_err)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tantivy_err)?;
+        Ok(SearchIndex {
+            index,
+            generation: AtomicU64::new(0),
+            cache: Mutex::new(ResultCache::default()),
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            tree: RwLock::new(Arc::new(CategoryTree::default())),
+            currency,
+        })
+    }
+
+    pub fn set_categories(&self, categories: &[Category]) {
+        let mut guard = self.tree.write().unwrap_or_else(|e| e.into_inner());
+        let next = CategoryTree::build(categories, &guard);
+        *guard = Arc::new(next);
+        drop(guard);
+        // Facets show category names: cached answers from the old tree are stale.
+        self.generation.fetch_add(1, AtomicOrdering::AcqRel);
+    }
+
+    fn tree(&self) -> Arc<CategoryTree> {
+        self.tree.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn document(&self, p: &Product, tree: &CategoryTree) -> TantivyDocument {
+        let f = &self.fields;
+        let num = tree.num(p.category_id);
+        let path = tree.path_names(num);
+        let (image_url, image_alt) = p.first_image();
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, p.id.to_hex());
+        doc.add_text(f.slug, p.slug.as_str());
+        doc.add_text(f.name, &p.name);
+        doc.add_text(f.name_raw, &p.name);
+        doc.add_text(f.name_exact, p.name.trim());
+        doc.add_text(f.description, &p.description);
+        doc.add_text(f.category_text, path.join(" "));
+        doc.add_text(f.tags, p.tags.join(" "));
+        doc.add_u64(f.category_num, num);
+        doc.add_i64(f.price, p.price);
+        doc.add_i64(f.stock, p.stock);
+        doc.add_i64(f.created, p.created_at.timestamp_millis());
+        doc.add_u64(f.active, u64::from(p.status == ProductStatus::Active));
+        doc.add_u64(f.featured, u64::from(p.featured));
+        doc.add_text(f.image_url, image_url);
+        doc.add_text(f.image_alt, image_alt);
+        doc.add_text(f.category_name, path.last().cloned().unwrap_or_default());
+        doc.add_text(f.currency, p.currency.code());
+        doc
+    }
+
+    /// Replaces the whole index with these products (one atomic commit).
+    pub fn rebuild(&self, products: &[Product]) -> Result<()> {
+        let tree = self.tree();
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        writer.delete_all_documents().map_err(tantivy_err)?;
+        for p in products {
+            writer
+                .add_document(self.document(p, &tree))
+                .map_err(tantivy_err)?;
+        }
+        self.commit_locked(writer)
+    }
+
+    /// Adds a batch without committing (used while streaming a full build).
+    pub fn add_batch_uncommitted(&self, products: &[Product], first: bool) -> Result<()> {
+        let tree = self.tree();
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if first {
+            writer.delete_all_documents().map_err(tantivy_err)?;
+        }
+        for p in products {
+            writer
+                .add_document(self.document(p, &tree))
+                .map_err(tantivy_err)?;
+        }
+        Ok(())
+    }
+
+    pub fn commit(&self) -> Result<()> {
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.commit_locked(writer)
+    }
+
+    /// Commits what `writer` holds, makes it visible to searches and starts a new
+    /// result-cache generation.
+    fn commit_locked(&self, mut writer: MutexGuard<'_, IndexWriter>) -> Result<()> {
+        writer.commit().map_err(tantivy_err)?;
+        drop(writer);
+        self.reader.reload().map_err(tantivy_err)?;
+        self.generation.fetch_add(1, AtomicOrdering::AcqRel);
+        Ok(())
+    }
+
+    /// Applies changes: upserts for products that exist, deletes for ids that are gone.
+    pub fn apply(&self, upserts: &[Product], deletes: &[ObjectId]) -> Result<()> {
+        let tree = self.tree();
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        for id in deletes {
+            writer.delete_term(Term::from_field_text(self.fields.id, &id.to_hex()));
+        }
+        for p in upserts {
+            writer.delete_term(Term::from_field_text(self.fields.id, &p.id.to_hex()));
+            writer
+                .add_document(self.document(p, &tree))
+                .map_err(tantivy_err)?;
+        }
+        self.commit_locked(writer)
+    }
+
+    /// Top-level categories, by name (from memory; for the home page).
+    pub fn top_categories(&self) -> Vec<super::types::CategoryView> {
+        let tree = self.tree();
+        let mut out: Vec<super::types::CategoryView> = tree
+            .nodes
+            .iter()
+            .flatten()
+            .filter(|(c, _)| c.parent_id.is_none())
+            .map(|(c, _)| c.view())
+            .collect();
+        out.sort_by_key(|c| c.name.to_lowercase());
+        out
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn bands(&self) -> Vec<(Option<i64>, Option<i64>)> {
+        let scale = 10i64.pow(self.currency.minor_digits());
+        let mut out = Vec::new();
+        let mut lo: Option<i64> = None;
+        for edge in PRICE_BAND_EDGES {
+            let hi = edge * scale;
+            out.push((lo, Some(hi - 1)));
+            lo = Some(hi);
+        }
+        out.push((lo, None));
+        out
+    }
+
+    /// The answer for `query` if this index generation already computed it.
+    pub fn cached(&self, query: &SearchQuery) -> Option<SearchResults> {
+        let generation = self.generation.load(AtomicOrdering::Acquire);
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.generation != generation {
+            return None;
+        }
+        cache.entries.get(query).map(|r| (**r).clone())
+    }
+
+    /// Runs a search, answering from the result cache when it can.
+    pub fn search(&self, query: &SearchQuery) -> Result<SearchResults> {
+        if let Some(hit) = self.cached(query) {
+            return Ok(hit);
+        }
+        let generation = self.generation.load(AtomicOrdering::Acquire);
+        let results = self.search_uncached(query)?;
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.generation > generation {
+            // The index changed while this search ran and newer answers are cached:
+            // keep those rather than rolling the cache back.
+            return Ok(results);
+        }
+        if cache.generation != generation || cache.entries.len() >= RESULT_CACHE_ENTRIES {
+            cache.entries.clear();
+            cache.generation = generation;
+        }
+        cache
+            .entries
+            .insert(query.clone(), Arc::new(results.clone()));
+        Ok(results)
+    }
+
+    /// Runs a storefront or admin search over the index. Pure CPU.
+    pub fn search_uncached(&self, query: &SearchQuery) -> Result<SearchResults> {
+        let tree = self.tree();
+        let category_mask = match &query.category {
+            Some(slug) => match tree.find_slug(slug) {
+                Some(num) => Some(tree.subtree_mask(num)),
+                None => return Err(AppError::NotFound.into()),
+            },
+            None => None,
+        };
+        let per_page = query.per_page.max(1) as usize;
+        let offset = (query.page.max(1) as usize - 1) * per_page;
+        let bands = self.bands();
+        let searcher = self.reader.searcher();
+
+        let run = |all_words: bool| -> Result<FacetedFruit> {
+            let text = self.text_query(&query.q, all_words);
+            let collector = FacetedTopDocs {
+                sort: if query.q.trim().is_empty() && query.sort == Sort::Relevance {
+                    Sort::Newest
+                } else {
+                    query.sort
+                },
+                keep: offset + per_page,
+                status: query.status,
+                featured_only: query.featured_only,
+                in_stock: query.in_stock,
+                category_mask: category_mask.clone(),
+                min_price: query.min_price,
+                max_price: query.max_price,
+                bands: bands.clone(),
+                n_categories: tree.len().max(1),
+            };
+            searcher
+                .search(text.as_ref(), &collector)
+                .map_err(tantivy_err)
+        };
+        let mut relaxed = false;
+        let mut fruit = run(true)?;
+        let words = self.analyze("default", &query.q).len();
+        if fruit.total == 0 && words > 1 {
+            let any = run(false)?;
+            if any.total > 0 {
+                fruit = any;
+                relaxed = true;
+            }
+        }
+
+        let items = fruit
+            .top
+            .iter()
+            .skip(offset)
+            .take(per_page)
+            .filter_map(|hit| self.card(&searcher, hit.addr))
+            .collect::<Vec<_>>();
+
+        // Roll category counts up to their ancestors, keep those with hits.
+        let mut rolled = vec![0u64; tree.len().max(1)];
+        for (num, count) in fruit.category_counts.iter().enumerate() {
+            if *count == 0 || num == 0 {
+                continue;
+            }
+            for a in tree.ancestry(num as u64) {
+                rolled[a as usize] += count;
+            }
+        }
+        let mut categories: Vec<(Vec<String>, CategoryFacet)> = rolled
+            .iter()
+            .enumerate()
+            .filter(|(num, c)| **c > 0 && *num != 0)
+            .filter_map(|(num, c)| {
+                let cat = tree.category(num as u64)?;
+                let chain = tree.ancestry(num as u64);
+                // Sort key: the names from the root, so children follow their parent.
+                let path: Vec<String> = chain
+                    .iter()
+                    .filter_map(|n| tree.category(*n).map(|c| c.name.to_lowercase()))
+                    .collect();
+                Some((
+                    path,
+                    CategoryFacet {
+                        slug: cat.slug.to_string(),
+                        name: cat.name.clone(),
+                        count: *c,
+                        depth: chain.len().saturating_sub(1) as u32,
+                    },
+                ))
+            })
+            .collect();
+        categories.sort_by(|a, b| a.0.cmp(&b.0));
+        let categories: Vec<CategoryFacet> = categories.into_iter().map(|(_, f)| f).collect();
+
+        let price_bands = bands
+            .iter()
+            .zip(&fruit.band_counts)
+            .map(|((lo, hi), count)| PriceBand {
+                label: band_label(*lo, *hi, self.currency),
+                min: *lo,
+                max: *hi,
+                count: *count,
+            })
+            .collect();
+
+        let total = fruit.total;
+        let pages = total
+            .div_ceil(per_page as u64)
+            .min(super::types::MAX_PAGE as u64) as u32;
+        let suggestions = if total == 0 {
+            let mut s = Vec::new();
+            if !query.q.is_empty() {
+                s.push("Check the spelling, or try a shorter or more general word.".to_string());
+            }
+            if query.category.is_some()
+                || query.min_price.is_some()
+                || query.max_price.is_some()
+                || query.in_stock
+            {
+                s.push("Remove some filters to widen the search.".to_string());
+            }
+            s.push("Browse the categories below.".to_string());
+            s
+        } else {
+            Vec::new()
+        };
+        Ok(SearchResults {
+            currency: self.currency,
+            items,
+            total,
+            page: query.page,
+            pages,
+            categories,
+            price_bands,
+            relaxed,
+            suggestions,
+        })
+    }
+
+    fn card(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Option<ProductCard> {
+        let f = &self.fields;
+        let doc: TantivyDocument = searcher.doc(addr).ok()?;
+        let text = |field: Field| -> String {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let int =
+            |field: Field| -> i64 { doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or(0) };
+        let seg = searcher.segment_reader(addr.segment_ord);
+        let active = seg
+            .fast_fields()
+            .u64("active")
+            .ok()
+            .and_then(|c| c.first(addr.doc_id))
+            .unwrap_or(1);
+        Some(ProductCard {
+            id: text(f.id),
+            slug: text(f.slug),
+            name: text(f.name),
+            price: Money::new(
+                int(f.price),
+                Currency::parse(&text(f.currency)).unwrap_or(self.currency),
+            ),
+            stock: int(f.stock),
+            image_url: text(f.image_url),
+            image_alt: text(f.image_alt),
+            category_name: text(f.category_name),
+            status: if active == 1 {
+                ProductStatus::Active
+            } else {
+                ProductStatus::Archived
+            },
+        })
+    }
+}
+
+fn band_label(lo: Option<i64>, hi: Option<i64>, currency: Currency) -> String {
+    let m = |v: i64| Money::new(v, currency);
+    match (lo, hi) {
+        (None, Some(h)) => format!("Under {}", m(h + 1)),
+        (Some(l), Some(h)) => format!("{} to {}", m(l), m(h + 1)),
+        (Some(l), None) => format!("{} and up", m(l)),
+        (None, None) => "Any price".to_string(),
+    }
+}

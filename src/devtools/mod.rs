@@ -1,3 +1,0 @@
-//! Development tools that ship with the repository (not used by the shop itself).
-
-pub mod stripe_local;

@@ -1,0 +1,54 @@
+//! The shop's infrastructure (server only): settings, the database client and its
+//! helpers, sessions and who is calling, rate limits, the mail outbox, and what
+//! server functions need from the web layer. It knows no feature: features
+//! depend on it, never the other way round.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod mail;
+pub mod ratelimit;
+pub mod session;
+pub mod web;
+
+use std::sync::Arc;
+
+pub use error::{DbContext, Error, Result};
+
+/// The services every feature uses, built once at start and shared by every
+/// request (cheap to clone). Server functions get it with `web::context::<Core>()`,
+/// axum handlers through `State` (`FromRef`).
+#[derive(Clone)]
+pub struct Core {
+    pub settings: Arc<config::Settings>,
+    pub client: mongodb::Client,
+    pub db: mongodb::Database,
+    pub mailer: mail::Mailer,
+    pub readiness: db::Readiness,
+}
+
+impl Core {
+    /// Builds the client (no network I/O for `mongodb://` URIs) and the services on it.
+    pub async fn connect(settings: config::Settings) -> Core {
+        let client = db::connect(&settings).await;
+        let database = client.database(&settings.database);
+        Core {
+            mailer: mail::Mailer::new(database.clone()),
+            db: database,
+            client,
+            readiness: db::Readiness::new(),
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The shop's currency.
+    pub fn currency(&self) -> crate::shared::Currency {
+        self.settings.currency
+    }
+}
+
+/// The core services of the current request.
+pub fn core() -> Result<Core> {
+    web::context::<Core>()
+}

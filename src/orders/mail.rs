@@ -1,0 +1,85 @@
+//! The order confirmation e-mail.
+
+use crate::kernel::mail::{html_page, Draft};
+use crate::shared::text::escape_html;
+
+/// The order confirmation: lines, totals, address and order number.
+pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Order) -> Draft {
+    let money = |v: i64| order.money(v).to_string();
+    let subject = format!("Your {shop} order {} is confirmed", order.number);
+    let link = format!("{base_url}/account/orders/{}", order.id.to_hex());
+    let a = &order.address;
+    let country = super::types::country_name(&a.country);
+    let address_lines: Vec<&str> = [a.name.as_str(), a.line1.as_str(), a.line2.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut text = format!(
+        "Hello {},\n\nThank you for your order. We received your payment.\n\nOrder number: {}\n\n",
+        order.customer_name, order.number
+    );
+    for l in &order.lines {
+        text.push_str(&format!(
+            "  {} × {} @ {} = {}\n",
+            l.quantity,
+            l.name,
+            money(l.unit_price),
+            money(l.line_total)
+        ));
+    }
+    text.push_str(&format!(
+        "\nSubtotal: {}\nShipping: {}\nTotal paid: {}\n\nShipping to:\n  {}\n  {} {}\n  {}\n\n\
+         See your order at any time: {link}\n\n— {shop}\n",
+        money(order.subtotal),
+        money(order.shipping),
+        money(order.total),
+        address_lines.join("\n  "),
+        a.postal_code,
+        a.city,
+        country,
+    ));
+    let rows: String = order
+        .lines
+        .iter()
+        .map(|l| {
+            format!(
+                "<tr><td>{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td></tr>",
+                escape_html(&l.name),
+                l.quantity,
+                escape_html(&money(l.unit_price)),
+                escape_html(&money(l.line_total))
+            )
+        })
+        .collect();
+    let html = html_page(
+        &subject,
+        &format!(
+            "<p>Hello {name},</p><p>Thank you for your order. We received your payment.</p>\
+             <p><strong>Order number: {number}</strong></p>\
+             <table style=\"border-collapse:collapse;width:100%\" cellpadding=\"6\">\
+             <thead><tr><th style=\"text-align:left\">Product</th><th style=\"text-align:right\">Qty</th>\
+             <th style=\"text-align:right\">Price</th><th style=\"text-align:right\">Total</th></tr></thead>\
+             <tbody>{rows}</tbody></table>\
+             <p>Subtotal: {sub}<br>Shipping: {ship}<br><strong>Total paid: {total}</strong></p>\
+             <p>Shipping to:<br>{addr}<br>{postal} {city}<br>{country}</p>\
+             <p><a href=\"{link}\">See your order</a></p><p>— {shop}</p>",
+            name = escape_html(&order.customer_name),
+            number = escape_html(&order.number.to_string()),
+            sub = escape_html(&money(order.subtotal)),
+            ship = escape_html(&money(order.shipping)),
+            total = escape_html(&money(order.total)),
+            addr = address_lines.iter().map(|s| escape_html(s)).collect::<Vec<_>>().join("<br>"),
+            postal = escape_html(&a.postal_code),
+            city = escape_html(&a.city),
+            country = escape_html(country),
+            link = escape_html(&link),
+            shop = escape_html(shop),
+        ),
+    );
+    Draft {
+        to: order.email.clone(),
+        subject,
+        text,
+        html,
+    }
+}

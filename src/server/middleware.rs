@@ -1,0 +1,222 @@
+//! The middleware around every request: security headers, the cross-origin check
+//! for state-changing requests, cache headers, and the clear answers Leptos and
+//! tower-http do not give by themselves (status codes of failed server functions,
+//! oversized bodies).
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+
+use super::AppState;
+use crate::kernel::error::{http_status, retry_after};
+use crate::shared::AppError;
+
+/// Headers every response carries (unless a handler set its own).
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(
+        h,
+        header::REFERRER_POLICY,
+        "strict-origin-when-cross-origin",
+    );
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
+    // Non-page responses (static files, JSON) get the strictest policy.
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
+    if state.core.settings.public_url.scheme() == "https" {
+        set(
+            h,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    res
+}
+
+/// Paths that are authenticated by other means (a signature) and are called by other sites.
+fn exempt_from_origin_check(path: &str) -> bool {
+    path == crate::payments::WEBHOOK_PATH
+}
+
+/// Refuses state-changing requests that a browser sent from another site
+/// (Origin, then Referer, then Sec-Fetch-Site), on top of SameSite cookies.
+pub async fn refuse_cross_origin(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    );
+    if safe || exempt_from_origin_check(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let public_origin = state.core.settings.public_origin();
+    if is_same_origin(req.headers(), &public_origin) {
+        next.run(req).await
+    } else {
+        tracing::warn!(path = %req.uri().path(), "refused a cross-origin state-changing request");
+        (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "This request came from another website and was refused to protect your account. \
+             If you submitted a form, go back to the shop, reload the page and try again.",
+        )
+            .into_response()
+    }
+}
+
+/// True when the request was sent by a page of this shop (or by a non-browser client,
+/// which sends none of these headers and cannot carry a victim's cookies).
+pub fn is_same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let matches = |origin: &str| -> bool {
+        if origin == public_origin {
+            return true;
+        }
+        // Same host as the request was sent to (covers localhost vs 127.0.0.1,
+        // and TLS terminated by a proxy in front of us).
+        match url::Url::parse(origin) {
+            Ok(u) => {
+                let Some(h) = u.host_str() else { return false };
+                let origin_host = match u.port() {
+                    Some(p) => format!("{h}:{p}"),
+                    None => h.to_string(),
+                };
+                !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+            }
+            Err(_) => false,
+        }
+    };
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        return origin.to_str().map(matches).unwrap_or(false);
+    }
+    if let Some(referer) = headers.get(header::REFERER) {
+        return referer
+            .to_str()
+            .ok()
+            .and_then(|r| url::Url::parse(r).ok())
+            .map(|u| matches(&u.origin().ascii_serialization()))
+            .unwrap_or(false);
+    }
+    !matches!(
+        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+        Some("cross-site") | Some("same-site")
+    )
+}
+
+/// tower-http answers an oversized body with a bare 413; say what happened.
+pub async fn explain_too_large(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::PAYLOAD_TOO_LARGE
+        || res.headers().contains_key(header::CONTENT_TYPE)
+            && res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+    {
+        return res;
+    }
+    AppError::PayloadTooLarge(format!(
+        "requests to this shop may be at most {} KB",
+        super::router::MAX_FORM_BODY / 1024
+    ))
+    .into_response()
+}
+
+/// Leptos answers every failed server function with 500. Our error type knows its
+/// status: read it back from the body so callers see 400/401/403/404/409/422/429/503.
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !is_server_fn
+        || res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    };
+    if let Some(err) = crate::shared::error::decode_error_body(&bytes) {
+        parts.status = http_status(&err);
+        if let Some(secs) = retry_after(&err) {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                parts.headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A picture over the limit gets a clear answer (and the form a redirect back).
+pub async fn explain_upload_too_large(req: Request, next: Next) -> Response {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let back = req.uri().path().trim_end_matches("/images").to_string();
+    let res = next.run(req).await;
+    if res.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return res;
+    }
+    let message = format!(
+        "pictures may be at most {} MB",
+        crate::catalog::images::MAX_IMAGE_BYTES / (1024 * 1024)
+    );
+    if wants_html {
+        crate::kernel::web::redirect_response(&format!(
+            "{back}?image_error={}",
+            crate::shared::text::url_encode(&format!("That file is too large: {message}."))
+        ))
+    } else {
+        AppError::PayloadTooLarge(message).into_response()
+    }
+}
+
+/// Static assets may be cached but must be revalidated (their names are not hashed);
+/// pages and API answers are private to the person.
+pub async fn cache_headers(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let mut res = next.run(req).await;
+    if res.headers().contains_key(header::CACHE_CONTROL) {
+        return res;
+    }
+    let value = if path.starts_with("/pkg/") || path.starts_with("/favicon") {
+        "public, max-age=300, must-revalidate"
+    } else {
+        "no-store"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    res
+}

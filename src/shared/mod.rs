@@ -1,0 +1,11 @@
+//! Types and rules both the server and the browser use. Imports nothing else from
+//! the crate: every other module may depend on it.
+
+pub mod domain;
+pub mod error;
+pub mod money;
+pub mod text;
+
+pub use domain::{Actor, OrderNumber, Quantity, Role, Slug};
+pub use error::{AppError, FieldError, FormErrors};
+pub use money::{Currency, Money};

@@ -1,0 +1,392 @@
+//! Storefront pages: home, product list with search and filters, product page.
+
+use leptos::prelude::*;
+use leptos_meta::Meta;
+
+use crate::ui::head::PageTitle;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::cart::pages::AddToCartForm;
+use crate::catalog::api::{home_page_data, product_by_slug, search_products};
+use crate::catalog::types::{
+    encode_params, params_from_query, stock_label, CategoryFacet, ProductCard, ProductStatus,
+    SearchParams, SearchResults, Sort, PER_PAGE, PLACEHOLDER_IMAGE,
+};
+use crate::ui::nav::Pagination;
+use crate::ui::ErrorPage;
+
+/// A grid of product cards.
+#[component]
+pub fn ProductGrid(items: Vec<ProductCard>, #[prop(optional)] heading_level: u8) -> impl IntoView {
+    let _ = heading_level;
+    view! {
+        <ul class="product-grid">
+            {items
+                .into_iter()
+                .map(|p| view! { <li><ProductCardView product=p /></li> })
+                .collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+pub fn ProductCardView(product: ProductCard) -> impl IntoView {
+    let href = format!("/products/{}", product.slug);
+    let (stock_class, stock_text) = stock_label(product.stock);
+    let price = product.price.to_string();
+    let out = product.stock <= 0;
+    view! {
+        <article class="product-card">
+            <a href=href.clone() tabindex="-1" aria-hidden="true">
+                <img src=product.image_url alt="" loading="lazy" width="400" height="300" />
+            </a>
+            <div class="body">
+                <h3><a href=href>{product.name.clone()}</a></h3>
+                <p class="muted">{product.category_name}</p>
+                <p class="price">{price}</p>
+                <p class=format!("stock {stock_class}")>{stock_text}</p>
+                <AddToCartForm product_id=product.id product_name=product.name disabled=out />
+            </div>
+        </article>
+    }
+}
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| home_page_data());
+    view! {
+        <PageTitle text="" />
+        <Meta name="description" content="oxcart: an independent online shop. Browse the catalog, search, and order securely." />
+        <section class="hero" aria-labelledby="hero-title">
+            <h1 id="hero-title">"Welcome to oxcart"</h1>
+            <p class="lede">"Good things, fairly priced, shipped with care."</p>
+            <p><a class="button" href="/products">"Browse the catalog"</a></p>
+        </section>
+        <Suspense fallback=|| view! { <p>"Loading products…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                    Ok(home) => view! {
+                        {(!home.categories.is_empty()).then(|| view! {
+                            <section aria-labelledby="cat-title">
+                                <h2 id="cat-title">"Shop by category"</h2>
+                                <ul class="category-list">
+                                    {home.categories.into_iter().map(|c| view! {
+                                        <li><a href=format!("/products?category={}", c.slug)>{c.name}</a></li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        })}
+                        {(!home.featured.is_empty()).then(|| view! {
+                            <section aria-labelledby="featured-title">
+                                <h2 id="featured-title">"Featured"</h2>
+                                <ProductGrid items=home.featured />
+                            </section>
+                        })}
+                        <section aria-labelledby="new-title">
+                            <h2 id="new-title">"New arrivals"</h2>
+                            {if home.newest.is_empty() {
+                                view! { <p>"The catalog is empty for now. Please come back soon."</p> }.into_any()
+                            } else {
+                                view! { <ProductGrid items=home.newest /> }.into_any()
+                            }}
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn ProductsPage() -> impl IntoView {
+    let query = use_query_map();
+    let params = Memo::new(move |_| query.with(params_from_query));
+    let results = Resource::new(move || params.get(), search_products);
+    view! {
+        <PageTitle text=move || {
+            let q = params.with(|p| p.q.clone().unwrap_or_default());
+            if q.trim().is_empty() { "Products".to_string() } else { format!("“{}” – search", q.trim()) }
+        } />
+        <Meta name="description" content="Search and browse every product in the shop by category, price and availability." />
+        <div class="page-header">
+            <h1>{move || {
+                let q = params.with(|p| p.q.clone().unwrap_or_default());
+                if q.trim().is_empty() { "All products".to_string() } else { format!("Results for “{}”", q.trim()) }
+            }}</h1>
+        </div>
+        <Suspense fallback=|| view! { <p>"Searching…"</p> }>
+            {move || Suspend::new(async move {
+                let p = params.get_untracked();
+                match results.await {
+                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                    Ok(r) => view! { <SearchLayout params=p results=r /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
+    let q = params.q.clone().unwrap_or_default();
+    let category = params.category.clone().unwrap_or_default();
+    let min_price = params.min_price.clone().unwrap_or_default();
+    let max_price = params.max_price.clone().unwrap_or_default();
+    let in_stock = params.in_stock.is_some();
+    let sort = params
+        .sort
+        .as_deref()
+        .and_then(Sort::parse)
+        .unwrap_or(if q.trim().is_empty() {
+            Sort::Newest
+        } else {
+            Sort::Relevance
+        });
+    let link = {
+        let params = params.clone();
+        move |change: &dyn Fn(&mut SearchParams)| -> String {
+            let mut p = params.clone();
+            p.page = None;
+            change(&mut p);
+            format!("/products?{}", encode_params(&p))
+        }
+    };
+    let total = results.total;
+    let page = results.page;
+    let pages = results.pages;
+    let first = (page.saturating_sub(1) * PER_PAGE) as u64 + 1;
+    let last = (first + results.items.len() as u64).saturating_sub(1);
+
+    let category_links: Vec<(CategoryFacet, String, bool)> = results
+        .categories
+        .iter()
+        .map(|c| {
+            let slug = c.slug.clone();
+            let selected = category == c.slug;
+            let href = link(&|p: &mut SearchParams| {
+                p.category = if selected { None } else { Some(slug.clone()) }
+            });
+            (c.clone(), href, selected)
+        })
+        .collect();
+    let clear_category =
+        (!category.is_empty()).then(|| link(&|p: &mut SearchParams| p.category = None));
+    let currency = results.currency;
+    let band_links: Vec<(String, u64, String)> = results
+        .price_bands
+        .iter()
+        .filter(|b| b.count > 0)
+        .map(|b| {
+            let (lo, hi) = (b.min, b.max);
+            let href = link(&|p: &mut SearchParams| {
+                p.min_price = lo.map(|v| crate::shared::Money::new(v, currency).to_input());
+                p.max_price = hi.map(|v| crate::shared::Money::new(v, currency).to_input());
+            });
+            (b.label.clone(), b.count, href)
+        })
+        .collect();
+    let page_link = {
+        let params = params.clone();
+        move |n: u32| {
+            let mut p = params.clone();
+            p.page = (n > 1).then(|| n.to_string());
+            format!("/products?{}", encode_params(&p))
+        }
+    };
+    let sorts = [
+        Sort::Relevance,
+        Sort::PriceAsc,
+        Sort::PriceDesc,
+        Sort::Newest,
+    ];
+
+    view! {
+        <div class="layout-sidebar">
+            <aside class="filters" aria-labelledby="filters-title">
+                <h2 id="filters-title" class="visually-hidden">"Filters"</h2>
+                <Form method="GET" action="/products">
+                    <div class="field">
+                        <label for="f-q">"Search"</label>
+                        <input id="f-q" type="search" name="q" value=q.clone() maxlength="200" />
+                    </div>
+                    {(!category.is_empty()).then(|| view! { <input type="hidden" name="category" value=category.clone() /> })}
+                    <fieldset>
+                        <legend>"Price"</legend>
+                        <div class="grid-2">
+                            <div class="field">
+                                <label for="f-min">"From"</label>
+                                <input id="f-min" type="text" inputmode="decimal" name="min_price" value=min_price.clone() placeholder="0" />
+                            </div>
+                            <div class="field">
+                                <label for="f-max">"To"</label>
+                                <input id="f-max" type="text" inputmode="decimal" name="max_price" value=max_price.clone() placeholder="any" />
+                            </div>
+                        </div>
+                    </fieldset>
+                    <div class="field">
+                        <label class="checkbox">
+                            <input type="checkbox" name="in_stock" value="1" checked=in_stock />
+                            "In stock only"
+                        </label>
+                    </div>
+                    <div class="field">
+                        <label for="f-sort">"Sort by"</label>
+                        <select id="f-sort" name="sort">
+                            {sorts.into_iter().map(|s| view! {
+                                <option value=s.as_str() selected=s == sort>{s.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit">"Apply"</button>
+                </Form>
+                <nav aria-labelledby="cat-facet-title">
+                    <h3 id="cat-facet-title">"Categories"</h3>
+                    {clear_category.map(|href| view! { <p><a href=href>"All categories"</a></p> })}
+                    <ul>
+                        {category_links.into_iter().map(|(c, href, selected)| view! {
+                            <li class=format!("depth-{}", c.depth.min(3))>
+                                <a href=href aria-current=selected.then_some("true")>
+                                    {if selected { format!("✓ {}", c.name) } else { c.name.clone() }}
+                                </a>
+                                " " <span class="facet-count">"(" {c.count} ")"</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </nav>
+                <nav aria-labelledby="price-facet-title">
+                    <h3 id="price-facet-title">"Price ranges"</h3>
+                    <ul>
+                        {band_links.into_iter().map(|(label, count, href)| view! {
+                            <li><a href=href>{label}</a> " " <span class="facet-count">"(" {count} ")"</span></li>
+                        }).collect_view()}
+                    </ul>
+                </nav>
+            </aside>
+            <section aria-labelledby="results-title">
+                <h2 id="results-title" class="visually-hidden">"Results"</h2>
+                {if total == 0 {
+                    view! {
+                        <div class="alert alert-info" role="status">
+                            <p><strong>"No products match your search."</strong></p>
+                            <ul>
+                                {results.suggestions.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}
+                            </ul>
+                            <p><a href="/products">"See all products"</a></p>
+                        </div>
+                    }.into_any()
+                } else {
+                    view! {
+                        <p role="status">
+                            {if results.relaxed { "No product matched every word; showing products that match some of them. ".to_string() } else { String::new() }}
+                            {format!("Showing {first}–{last} of {total} products")}
+                        </p>
+                        {(results.items.is_empty()).then(|| view! {
+                            <p class="alert alert-info">"This page is past the last page of results. " <a href=page_link(1)>"Go to the first page"</a></p>
+                        })}
+                        <ProductGrid items=results.items />
+                        <Pagination page=page pages=pages href=page_link />
+                    }.into_any()
+                }}
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn ProductPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = Memo::new(move |_| params.with(|p| p.get("slug").unwrap_or_default()));
+    let product = Resource::new(move || slug.get(), product_by_slug);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match product.await {
+                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                    Ok(p) => {
+                        let description: String = p.description.chars().take(155).collect();
+                        let (stock_class, stock_text) = stock_label(p.stock);
+                        let price = p.price.to_string();
+                        let main = p.images.first().cloned();
+                        let og_image = main.as_ref().map(|i| i.url.clone()).unwrap_or_else(|| PLACEHOLDER_IMAGE.to_string());
+                        let amount = p.price.to_input();
+                        let currency_code = p.price.currency().code().to_uppercase();
+                        let archived = p.status != ProductStatus::Active;
+                        let selected = RwSignal::new(0usize);
+                        let images = p.images.clone();
+                        let name = p.name.clone();
+                        view! {
+                            <PageTitle text=p.name.clone() />
+                            <Meta name="description" content=description.clone() />
+                            <Meta property="og:type" content="product" />
+                            <Meta property="og:title" content=p.name.clone() />
+                            <Meta property="og:description" content=description />
+                            <Meta property="og:image" content=og_image />
+                            <Meta property="product:price:amount" content=amount />
+                            <Meta property="product:price:currency" content=currency_code />
+                            <nav class="breadcrumbs" aria-label="Breadcrumb">
+                                <ol>
+                                    <li><a href="/products">"Products"</a></li>
+                                    {p.breadcrumbs.iter().map(|c| view! {
+                                        <li><a href=format!("/products?category={}", c.slug)>{c.name.clone()}</a></li>
+                                    }).collect_view()}
+                                    <li aria-current="page">{p.name.clone()}</li>
+                                </ol>
+                            </nav>
+                            <article class="product-detail">
+                                <div class="gallery">
+                                    <div class="gallery-main">
+                                        {
+                                            let images = images.clone();
+                                            let name = name.clone();
+                                            move || {
+                                                match images.get(selected.get()) {
+                                                    Some(img) => view! { <img src=img.url.clone() alt=img.alt.clone() width="800" height="600" /> }.into_any(),
+                                                    None => view! { <img src=PLACEHOLDER_IMAGE alt=format!("{name} (no photo yet)") width="800" height="600" /> }.into_any(),
+                                                }
+                                            }
+                                        }
+                                    </div>
+                                    {(images.len() > 1).then(|| view! {
+                                        <ul class="gallery-thumbs" aria-label="More pictures">
+                                            {images.iter().enumerate().map(|(i, img)| {
+                                                let url = img.url.clone();
+                                                let href = url.clone();
+                                                view! {
+                                                    <li>
+                                                        <a href=href on:click=move |ev| { ev.prevent_default(); selected.set(i); }
+                                                           aria-label=format!("Show picture {}", i + 1)>
+                                                            <img src=url alt=img.alt.clone() loading="lazy" width="80" height="64" />
+                                                        </a>
+                                                    </li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                    })}
+                                </div>
+                                <div>
+                                    <h1>{p.name.clone()}</h1>
+                                    {archived.then(|| view! { <p class="alert alert-warn">"This product is archived: shoppers cannot see or buy it."</p> })}
+                                    <p class="price">{price}</p>
+                                    <p class=format!("stock {stock_class}")>{stock_text}</p>
+                                    <AddToCartForm product_id=p.id.clone() product_name=p.name.clone() disabled=p.stock <= 0 || archived show_quantity=true max=p.stock />
+                                    <h2>"Description"</h2>
+                                    <p>{p.description.clone()}</p>
+                                    {(!p.tags.is_empty()).then(|| view! {
+                                        <h2 class="visually-hidden">"Tags"</h2>
+                                        <ul class="tags">
+                                            {p.tags.iter().map(|t| view! {
+                                                <li><a href=format!("/products?q={}", crate::shared::text::url_encode(t))>{t.clone()}</a></li>
+                                            }).collect_view()}
+                                        </ul>
+                                    })}
+                                </div>
+                            </article>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
