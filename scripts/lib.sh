@@ -85,3 +85,14 @@ start_maildev() {
 build_release() {
   (cd "$ROOT" && cargo leptos build --release)
 }
+
+# build_tools BIN...: developer tools from the workspace (the local Stripe, the load
+# generator). Built together with the shop's package so features unify the same
+# way as in the test build, which therefore shares every compiled dependency.
+build_tools() {
+  local args=()
+  local b
+  for b in "$@"; do args+=(--bin "$b"); done
+  (cd "$ROOT" && cargo build --release -p oxcart -p oxcart-stripe-local -p oxcart-bench \
+    --no-default-features --features oxcart/ssr "${args[@]}")
+}

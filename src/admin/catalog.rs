@@ -36,11 +36,23 @@ pub fn AdminProductsPage() -> impl IntoView {
             {move || deleted().then(|| view! { <div class="alert alert-success" role="status"><p>"The product was deleted."</p></div> })}
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let cats = categories.await.unwrap_or_default();
+                    // The filter still works without the category list; say so.
+                    let (cats, cats_missing) = match categories.await {
+                        Ok(c) => (c, false),
+                        Err(e) => {
+                            leptos::logging::warn!("admin product list: categories unavailable: {e}");
+                            (Vec::new(), true)
+                        }
+                    };
                     let p = params.get_untracked();
                     let sort = p.sort.clone().unwrap_or_default();
                     let status = p.status.clone().unwrap_or_else(|| "all".into());
                     view! {
+                        {cats_missing.then(|| view! {
+                            <div class="alert alert-warn" role="status">
+                                <p>"The category list could not be loaded, so it cannot be used as a filter right now."</p>
+                            </div>
+                        })}
                         <form method="get" action="/admin/products" class="search-inline" role="search">
                             <label for="ap-q">"Search"</label>
                             <input id="ap-q" type="search" name="q" value=p.q.clone().unwrap_or_default() maxlength="200" />
@@ -300,10 +312,15 @@ pub fn AdminProductEditPage() -> impl IntoView {
             {move || notice().map(|(class, text)| view! { <div class=class role="status"><p>{text}</p></div> })}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let cats = categories.await.unwrap_or_default();
-                    match product.await {
+                    // Without the category list the form would save "no category":
+                    // show the error instead of a form that loses data.
+                    let loaded = match (categories.await, product.await) {
+                        (Ok(cats), Ok(p)) => Ok((cats, p)),
+                        (Err(e), _) | (_, Err(e)) => Err(e),
+                    };
+                    match loaded {
                         Err(e) => view! { <ErrorPage error=e /> }.into_any(),
-                        Ok(p) => {
+                        Ok((cats, p)) => {
                             let pid = p.id.clone();
                             let archived = p.status == ProductStatus::Archived;
                             let images = p.images.clone();

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::types::{CartLine, CartView, MAX_CART_LINES, MAX_LINE_QUANTITY};
 use crate::catalog::store as catalog;
 use crate::catalog::types::ProductStatus;
-use crate::kernel::{Error, Result};
+use crate::kernel::{DbContext, Error, Result};
 use crate::shared::{AppError, Currency, Money, Quantity};
 
 pub const COLLECTION: &str = "carts";
@@ -110,7 +110,10 @@ pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::e
 }
 
 pub async fn find(db: &Database, owner: &Owner) -> Result<Option<Cart>> {
-    Ok(carts(db).find_one(owner.filter()).await?)
+    carts(db)
+        .find_one(owner.filter())
+        .await
+        .context("reading a cart")
 }
 
 /// Number of units in `owner`'s cart (for the header).

@@ -13,7 +13,7 @@ use super::types::{
     PLACEHOLDER_IMAGE,
 };
 use crate::kernel::db::{display_time, on_unique};
-use crate::kernel::{Error, Result};
+use crate::kernel::{DbContext, Error, Result};
 use crate::shared::{Currency, Money, Slug};
 
 pub const PRODUCTS: &str = "products";
@@ -314,9 +314,11 @@ pub async fn products_after(
         .find(filter)
         .sort(doc! { "_id": 1 })
         .limit(limit)
-        .await?
+        .await
+        .context("reading a batch of products")?
         .try_collect()
-        .await?)
+        .await
+        .context("reading a batch of products")?)
 }
 
 pub async fn find_by_ids(db: &Database, ids: &[ObjectId]) -> Result<Vec<Product>> {
@@ -477,7 +479,8 @@ pub async fn reserve_stock(
                 "$push": { "reservations": { "order_id": order_id, "qty": qty, "at": DateTime::now() } },
             },
         )
-        .await?;
+        .await
+        .context("reserving stock for an order")?;
     Ok(res.modified_count == 1)
 }
 

@@ -89,14 +89,6 @@ impl Error {
             _ => false,
         }
     }
-
-    /// The person-facing error, if this is one.
-    pub fn as_app(&self) -> Option<&AppError> {
-        match self {
-            Error::App(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 /// The whole cause chain in one line, without secrets (driver errors never carry

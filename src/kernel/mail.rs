@@ -169,13 +169,6 @@ impl Mailer {
         Ok(sent)
     }
 
-    /// Messages queued for `to` and not sent yet.
-    pub async fn pending_for(&self, to: &str) -> Result<u64> {
-        Ok(outbox(&self.db)
-            .count_documents(doc! { "to": to, "status": { "$in": ["pending", "sending"] } })
-            .await?)
-    }
-
     /// Claims one due message and tries to send it. Returns the message it handled.
     async fn send_next(
         &self,

@@ -52,13 +52,6 @@ pub fn set_status(code: u16) {
     }
 }
 
-/// Adds a response header to the page being rendered.
-pub fn set_header(name: header::HeaderName, value: HeaderValue) {
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.insert_header(name, value);
-    }
-}
-
 /// True when a plain HTML form (no JavaScript) made this request.
 pub fn is_plain_form_post() -> bool {
     use_context::<http::request::Parts>()

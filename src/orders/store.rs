@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::types::{Address, HistoryEntry, OrderLineView, OrderStatus, OrderSummary, OrderView};
 use crate::kernel::db::display_time;
-use crate::kernel::{Error, Result};
+use crate::kernel::{DbContext, Error, Result};
 use crate::shared::{Actor, Currency, Money, OrderNumber, Quantity};
 
 pub const ORDERS: &str = "orders";
@@ -235,7 +235,10 @@ pub async fn next_number(db: &Database) -> Result<OrderNumber> {
 }
 
 pub async fn insert(db: &Database, order: &Order) -> Result<()> {
-    orders(db).insert_one(order).await?;
+    orders(db)
+        .insert_one(order)
+        .await
+        .context("writing a new order")?;
     Ok(())
 }
 

@@ -119,10 +119,6 @@ impl Money {
         self.minor == 0
     }
 
-    pub fn is_negative(self) -> bool {
-        self.minor < 0
-    }
-
     /// `None` when the currencies differ or the sum overflows.
     pub fn checked_add(self, other: Money) -> Option<Money> {
         (self.currency == other.currency)

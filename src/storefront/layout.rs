@@ -119,7 +119,17 @@ pub fn Header() -> impl IntoView {
                         </ul>
                     }>
                         {move || Suspend::new(async move {
-                            let s = summary.await.unwrap_or_default();
+                            let Ok(s) = summary.await else {
+                                // Who is signed in is unknown right now: say so instead of
+                                // showing a signed-out header (the page says why).
+                                return view! {
+                                    <ul>
+                                        <li><a href="/products">"Products"</a></li>
+                                        <li><a href="/cart">"Cart"</a></li>
+                                        <li><span class="muted" data-testid="account-unavailable">"Account temporarily unavailable"</span></li>
+                                    </ul>
+                                }.into_any();
+                            };
                             let count = s.cart_items;
                             view! {
                                 <ul>
@@ -145,7 +155,7 @@ pub fn Header() -> impl IntoView {
                                         }.into_any(),
                                     }}
                                 </ul>
-                            }
+                            }.into_any()
                         })}
                     </Transition>
                 </nav>

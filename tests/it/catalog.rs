@@ -8,7 +8,27 @@ use oxcart::catalog::store::{self, Product};
 use oxcart::catalog::types::{ProductStatus, SearchQuery, SearchResults, Sort, StatusFilter};
 use serde_json::Value;
 
-use crate::helpers::{eventually, spawn_app, TestApp};
+use crate::helpers::{spawn_app, TestApp};
+
+/// Waits (at most a second) until `app`'s search index has caught up with every
+/// write made so far, then checks once: a change stream flush, never a poll.
+async fn synced_within_a_second<F, Fut>(app: &TestApp, check: F) -> bool
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let caught_up = app
+        .state
+        .catalog
+        .sync
+        .flush(&app.state.core.db, Duration::from_secs(1))
+        .await;
+    assert!(
+        caught_up.is_ok(),
+        "the index did not catch up within a second"
+    );
+    check().await
+}
 
 /// Inserts an active product straight into the database and the index; returns its id.
 pub async fn make_product(app: &TestApp, name: &str, price: i64, stock: i64) -> String {
@@ -600,7 +620,7 @@ async fn database_changes_show_in_search_within_a_second() {
         }
     };
     assert!(
-        eventually(Duration::from_secs(1), found("quokka")).await,
+        synced_within_a_second(&app, found("quokka")).await,
         "insert synced"
     );
     products
@@ -611,7 +631,7 @@ async fn database_changes_show_in_search_within_a_second() {
         .await
         .unwrap();
     assert!(
-        eventually(Duration::from_secs(1), found("wombat")).await,
+        synced_within_a_second(&app, found("wombat")).await,
         "edit synced"
     );
     products
@@ -635,10 +655,7 @@ async fn database_changes_show_in_search_within_a_second() {
             .total
             == 0
     };
-    assert!(
-        eventually(Duration::from_secs(1), gone).await,
-        "archive synced"
-    );
+    assert!(synced_within_a_second(&app, gone).await, "archive synced");
 }
 
 #[tokio::test]
@@ -665,7 +682,7 @@ async fn a_second_instance_sees_changes_made_through_the_first() {
             .total
             == 1
     };
-    assert!(eventually(Duration::from_secs(1), seen).await);
+    assert!(synced_within_a_second(&other, seen).await);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use oxcart::kernel::config::Settings;
@@ -14,6 +15,53 @@ pub struct TestApp {
     pub state: AppState,
     /// A client that keeps cookies, like a browser, and sends no Origin header.
     pub client: reqwest::Client,
+    /// Every e-mail this app sent (see [`TestApp::dispatch_all_pending_emails`]).
+    sent: Arc<Mutex<Vec<serde_json::Value>>>,
+    /// Whether this app made its database (and so drops it at the end).
+    owns_database: bool,
+}
+
+/// Server logs go to the test output when TEST_LOG is set (`TEST_LOG=debug` for more).
+fn init_test_log() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if let Ok(level) = std::env::var("TEST_LOG") {
+            let filter = if level.is_empty() || level == "1" {
+                "info".to_string()
+            } else {
+                level
+            };
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+impl Drop for TestApp {
+    /// Each test's database is dropped when the test ends (pass or fail).
+    fn drop(&mut self) {
+        if !self.owns_database {
+            return;
+        }
+        let name = self.db_name.clone();
+        // A fresh client on its own thread and runtime: the app's runtime is going away.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(client) = mongodb::Client::with_uri_str(test_mongodb_uri()).await {
+                    let _ = client.database(&name).drop().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 pub fn test_mongodb_uri() -> String {
@@ -42,17 +90,21 @@ pub async fn spawn_app_with_db(db_name: &str) -> TestApp {
 
 /// Starts the app without waiting for its database.
 pub async fn spawn_app_unready(mongodb_uri: &str, extra: &[(&str, &str)]) -> TestApp {
+    init_test_log();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let db_name = extra
+    let shared_db = extra
         .iter()
         .find(|(k, _)| *k == "OXCART_DATABASE")
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_else(|| format!("test_{}", uuid::Uuid::new_v4().simple()));
+        .map(|(_, v)| v.to_string());
+    let owns_database = shared_db.is_none();
+    let db_name = shared_db.unwrap_or_else(|| format!("test_{}", uuid::Uuid::new_v4().simple()));
     let mut env: HashMap<String, String> = HashMap::new();
     env.insert("MONGODB_URI".into(), mongodb_uri.into());
     env.insert("OXCART_DATABASE".into(), db_name.clone());
     env.insert("OXCART_SITE_ADDR".into(), format!("127.0.0.1:{port}"));
+    // Tests send queued mail themselves (dispatch_all_pending_emails), never a worker.
+    env.insert("OXCART_MAIL_WORKER".into(), "false".into());
     if let Ok(smtp_port) = std::env::var("OXCART_TEST_SMTP_PORT") {
         env.insert("OXCART_SMTP_PORT".into(), smtp_port);
     }
@@ -75,12 +127,44 @@ pub async fn spawn_app_unready(mongodb_uri: &str, extra: &[(&str, &str)]) -> Tes
         db_name,
         state,
         client,
+        sent: Arc::new(Mutex::new(Vec::new())),
+        owns_database,
     }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// Sends every queued e-mail now, over SMTP to the test mail sink, and returns
+    /// them (`to`, `subject`, `text`). Deterministic: nothing waits for a worker.
+    pub async fn dispatch_all_pending_emails(&self) -> Vec<serde_json::Value> {
+        let sent = self
+            .state
+            .core
+            .mailer
+            .dispatch_pending(&self.state.core.settings)
+            .await
+            .expect("queued mail can be sent to the test mail sink");
+        let sent: Vec<serde_json::Value> = sent
+            .into_iter()
+            .map(|m| {
+                serde_json::json!({
+                    "to": [{ "address": m.to }],
+                    "subject": m.subject,
+                    "text": m.text,
+                    "html": m.html,
+                })
+            })
+            .collect();
+        self.sent.lock().unwrap().extend(sent.iter().cloned());
+        sent
+    }
+
+    /// The mail this app has sent, read after sending whatever is queued.
+    pub fn inbox(&self) -> Inbox<'_> {
+        Inbox { app: self }
     }
 
     pub async fn wait_ready(&self, limit: Duration) {
@@ -347,60 +431,50 @@ pub fn unique_email(prefix: &str) -> String {
     )
 }
 
-/// Reads mail from the test maildev (OXCART_TEST_MAILDEV_URL).
-pub struct Inbox {
-    base: String,
-    client: reqwest::Client,
+/// The mail one app sent. Every read first sends what is queued, so a message a
+/// request queued is there as soon as the request has answered: no polling.
+pub struct Inbox<'a> {
+    app: &'a TestApp,
 }
 
-impl Inbox {
-    pub fn new() -> Self {
-        Inbox {
-            base: std::env::var("OXCART_TEST_MAILDEV_URL")
-                .expect("OXCART_TEST_MAILDEV_URL is not set: run the tests through scripts/test"),
-            client: reqwest::Client::new(),
-        }
-    }
-
-    /// All messages to `address` (maildev decodes the text part for us).
+impl Inbox<'_> {
+    /// All messages sent to `address`.
     pub async fn messages_to(&self, address: &str) -> Vec<serde_json::Value> {
-        let all: Vec<serde_json::Value> = self
-            .client
-            .get(format!("{}/api/email", self.base))
-            .send()
-            .await
+        self.app.dispatch_all_pending_emails().await;
+        self.app
+            .sent
+            .lock()
             .unwrap()
-            .json()
-            .await
-            .unwrap();
-        all.into_iter()
+            .iter()
             .filter(|m| {
                 m["to"]
                     .as_array()
                     .is_some_and(|to| to.iter().any(|t| t["address"].as_str() == Some(address)))
             })
+            .cloned()
             .collect()
     }
 
-    /// Waits for the `n`-th message to `address` whose subject contains `subject`.
+    /// The `n`-th message to `address` whose subject contains `subject`; fails
+    /// if there is none (the request that should have queued it has answered).
     pub async fn wait_for(&self, address: &str, subject: &str, n: usize) -> serde_json::Value {
-        let start = Instant::now();
-        loop {
-            let found: Vec<serde_json::Value> = self
-                .messages_to(address)
-                .await
-                .into_iter()
-                .filter(|m| m["subject"].as_str().unwrap_or("").contains(subject))
-                .collect();
-            if found.len() >= n {
-                return found[n - 1].clone();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "no mail '{subject}' to {address} arrived"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let found: Vec<serde_json::Value> = self
+            .messages_to(address)
+            .await
+            .into_iter()
+            .filter(|m| m["subject"].as_str().unwrap_or("").contains(subject))
+            .collect();
+        assert!(
+            found.len() >= n,
+            "no mail '{subject}' #{n} to {address}; sent: {found:?}"
+        );
+        let mail = found[n - 1].clone();
+        // It really went over SMTP: the mail sink has it.
+        assert!(
+            MailSink::new().has(address, subject).await,
+            "the mail sink did not receive '{subject}' for {address}"
+        );
+        mail
     }
 
     pub async fn count(&self, address: &str, subject: &str) -> usize {
@@ -409,6 +483,38 @@ impl Inbox {
             .iter()
             .filter(|m| m["subject"].as_str().unwrap_or("").contains(subject))
             .count()
+    }
+}
+
+/// The test SMTP sink (maildev at OXCART_TEST_MAILDEV_URL), read once, never polled.
+pub struct MailSink {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl MailSink {
+    pub fn new() -> Self {
+        MailSink {
+            base: std::env::var("OXCART_TEST_MAILDEV_URL")
+                .expect("OXCART_TEST_MAILDEV_URL is not set: run the tests through scripts/test"),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Whether a message to `address` with `subject` in its subject arrived.
+    pub async fn has(&self, address: &str, subject: &str) -> bool {
+        let all: Vec<serde_json::Value> = self
+            .client
+            .get(format!("{}/api/email", self.base))
+            .query(&[("to.address", address)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        all.iter()
+            .any(|m| m["subject"].as_str().unwrap_or("").contains(subject))
     }
 }
 

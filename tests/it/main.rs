@@ -4,6 +4,8 @@
 
 mod helpers;
 
+mod architecture;
+
 mod accounts;
 mod cart;
 mod catalog;

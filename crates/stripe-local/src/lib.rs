@@ -607,7 +607,7 @@ fn money(amount: i64, currency: &str) -> String {
     let text = whole.to_string();
     let mut grouped = String::new();
     for (i, ch) in text.chars().enumerate() {
-        if i > 0 && (text.len() - i) % 3 == 0 {
+        if i > 0 && (text.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(ch);

@@ -124,19 +124,6 @@ impl SearchIndex {
         doc
     }
 
-    /// Replaces the whole index with these products (one atomic commit).
-    pub fn rebuild(&self, products: &[Product]) -> Result<()> {
-        let tree = self.tree();
-        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        writer.delete_all_documents().map_err(tantivy_err)?;
-        for p in products {
-            writer
-                .add_document(self.document(p, &tree))
-                .map_err(tantivy_err)?;
-        }
-        self.commit_locked(writer)
-    }
-
     /// Adds a batch without committing (used while streaming a full build).
     pub fn add_batch_uncommitted(&self, products: &[Product], first: bool) -> Result<()> {
         let tree = self.tree();
@@ -197,10 +184,7 @@ impl SearchIndex {
         out
     }
 
-    pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
-    }
-
+    /// Price bands (inclusive bounds, minor units) offered as filters.
     fn bands(&self) -> Vec<(Option<i64>, Option<i64>)> {
         let scale = 10i64.pow(self.currency.minor_digits());
         let mut out = Vec::new();
