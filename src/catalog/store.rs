@@ -310,7 +310,7 @@ pub async fn products_after(
         Some(id) => doc! { "_id": { "$gt": id } },
         None => doc! {},
     };
-    Ok(products(db)
+    products(db)
         .find(filter)
         .sort(doc! { "_id": 1 })
         .limit(limit)
@@ -318,7 +318,7 @@ pub async fn products_after(
         .context("reading a batch of products")?
         .try_collect()
         .await
-        .context("reading a batch of products")?)
+        .context("reading a batch of products")
 }
 
 pub async fn find_by_ids(db: &Database, ids: &[ObjectId]) -> Result<Vec<Product>> {
