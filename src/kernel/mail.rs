@@ -33,6 +33,18 @@ pub enum MailStatus {
     Failed,
 }
 
+impl MailStatus {
+    /// As stored (and queried).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Pending => "pending",
+            MailStatus::Sending => "sending",
+            MailStatus::Sent => "sent",
+            MailStatus::Failed => "failed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutgoingMail {
     #[serde(rename = "_id")]
@@ -181,10 +193,10 @@ impl Mailer {
         let claimed = outbox(&self.db)
             .find_one_and_update(
                 doc! { "$or": [
-                    { "status": "pending", "next_attempt_at": { "$lte": now } },
-                    { "status": "sending", "claimed_at": { "$lt": stale } },
+                    { "status": MailStatus::Pending.as_str(), "next_attempt_at": { "$lte": now } },
+                    { "status": MailStatus::Sending.as_str(), "claimed_at": { "$lt": stale } },
                 ] },
-                doc! { "$set": { "status": "sending", "claimed_at": now }, "$inc": { "attempts": 1 } },
+                doc! { "$set": { "status": MailStatus::Sending.as_str(), "claimed_at": now }, "$inc": { "attempts": 1 } },
             )
             .sort(doc! { "next_attempt_at": 1 })
             .return_document(ReturnDocument::After)
@@ -205,17 +217,17 @@ impl Mailer {
         let update = match result {
             Ok(()) => {
                 tracing::info!(mail_id = %mail.id, "mail sent");
-                doc! { "$set": { "status": "sent", "sent_at": DateTime::now(), "last_error": null } }
+                doc! { "$set": { "status": MailStatus::Sent.as_str(), "sent_at": DateTime::now(), "last_error": null } }
             }
             Err(e) if mail.attempts >= MAX_ATTEMPTS => {
                 tracing::error!(mail_id = %mail.id, "mail failed for good: {e}");
-                doc! { "$set": { "status": "failed", "last_error": e } }
+                doc! { "$set": { "status": MailStatus::Failed.as_str(), "last_error": e } }
             }
             Err(e) => {
                 let wait = 2i64.pow(mail.attempts.clamp(1, 10) as u32) * 1000;
                 tracing::warn!(mail_id = %mail.id, attempt = mail.attempts, "mail not sent, will retry: {e}");
                 doc! { "$set": {
-                    "status": "pending",
+                    "status": MailStatus::Pending.as_str(),
                     "last_error": e,
                     "next_attempt_at": DateTime::from_millis(DateTime::now().timestamp_millis() + wait),
                 } }
