@@ -484,6 +484,45 @@ pub async fn reserve_stock(
     Ok(res.modified_count == 1)
 }
 
+/// Whether `order_id` already holds a reservation on the product (a placement
+/// that was interrupted and is being completed reserves nothing twice).
+pub async fn holds_reservation(
+    db: &Database,
+    product_id: &ObjectId,
+    order_id: &ObjectId,
+) -> Result<bool> {
+    Ok(products(db)
+        .count_documents(doc! { "_id": product_id, "reservations.order_id": order_id })
+        .await
+        .context("looking for an order's reservation")?
+        > 0)
+}
+
+/// Every reservation an order holds, as (product, units): what to give back when
+/// its placement is abandoned.
+pub async fn reservations_of(db: &Database, order_id: &ObjectId) -> Result<Vec<(ObjectId, i64)>> {
+    #[derive(Deserialize)]
+    struct Held {
+        #[serde(rename = "_id")]
+        id: ObjectId,
+        #[serde(default)]
+        reservations: Vec<Reservation>,
+    }
+    let mut cursor = db
+        .collection::<Held>(PRODUCTS)
+        .find(doc! { "reservations.order_id": order_id })
+        .projection(doc! { "reservations": 1 })
+        .await
+        .context("finding an order's reservations")?;
+    let mut out = Vec::new();
+    while let Some(p) = cursor.try_next().await? {
+        for r in p.reservations.iter().filter(|r| r.order_id == *order_id) {
+            out.push((p.id, r.qty));
+        }
+    }
+    Ok(out)
+}
+
 /// Gives an order's reserved units back. Idempotent: only an existing
 /// reservation is released, so a retry or a second caller changes nothing.
 pub async fn release_reservation(

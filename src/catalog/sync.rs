@@ -310,6 +310,11 @@ async fn pump(
 ) -> Result<std::convert::Infallible> {
     loop {
         let Some(first) = stream.next_if_any().await? else {
+            if !stream.is_alive() {
+                // Closed by the server (the database was dropped or renamed): a
+                // closed stream answers "nothing" at once, forever. Reopen it.
+                return Err(Error::internal("the change stream was closed by the server"));
+            }
             continue;
         };
         let mut changes = Changes::default();

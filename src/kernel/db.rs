@@ -17,6 +17,9 @@ use super::error::Error;
 /// MongoDB's duplicate-key error code.
 pub const DUPLICATE_KEY: i32 = 11000;
 
+/// How long a database call waits for a reachable server before it fails.
+pub const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Builds the client. No network I/O happens for `mongodb://` URIs; for `mongodb+srv://`
 /// the DNS lookup is retried until it answers, with a log line per attempt.
 pub async fn connect(settings: &Settings) -> Client {
@@ -40,8 +43,9 @@ async fn client_options(uri: &str) -> Result<ClientOptions, MongoError> {
     let explicit_timeout = cs.server_selection_timeout.is_some();
     let mut options = ClientOptions::parse(cs).await?;
     if !explicit_timeout {
-        // Fail fast (and answer 503) instead of hanging requests for the default 30 s.
-        options.server_selection_timeout = Some(Duration::from_secs(5));
+        // Fail fast (and answer 503) instead of hanging requests for the default
+        // 30 s: one short wait per request, inside the request deadline.
+        options.server_selection_timeout = Some(SERVER_SELECTION_TIMEOUT);
     }
     if options.app_name.is_none() {
         options.app_name = Some("oxcart".into());

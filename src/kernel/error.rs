@@ -53,9 +53,19 @@ impl From<mongodb::error::Error> for Error {
 
 impl From<tower_sessions::session::Error> for Error {
     fn from(source: tower_sessions::session::Error) -> Self {
-        Error::Internal {
-            context: "reading or writing the session".into(),
-            source: Some(Box::new(source)),
+        use tower_sessions::session::Error as S;
+        use tower_sessions::session_store::Error as Store;
+        match &source {
+            // The store is MongoDB: its backend failing means the database is
+            // unreachable (the detail was logged by the store).
+            S::Store(Store::Backend(reason)) => {
+                tracing::warn!(reason = %reason, "session store unavailable");
+                Error::App(AppError::Unavailable)
+            }
+            _ => Error::Internal {
+                context: "reading or writing the session".into(),
+                source: Some(Box::new(source)),
+            },
         }
     }
 }

@@ -7,7 +7,7 @@ use mongodb::bson::{oid::ObjectId, DateTime};
 use mongodb::Database;
 
 use super::payment::Payments;
-use super::store::{self, History, Order, OrderLine, Payment, PaymentUpdate};
+use super::store::{self, ClaimOutcome, History, Lease, Order, OrderLine, Payment, PaymentUpdate};
 use super::types::{Address, OrderStatus};
 use crate::cart::store::{self as cart_store, Owner};
 use crate::catalog::store as catalog;
@@ -16,67 +16,167 @@ use crate::kernel::auth::Caller;
 use crate::kernel::{Core, Error, Result};
 use crate::shared::{Actor, AppError};
 
+/// How long one holder may work on a checkout before others may take it over.
+pub const CHECKOUT_LEASE: Duration = Duration::from_secs(10);
+/// The longest one placement may run: well inside the lease, so a live holder is
+/// never taken over.
+pub const PLACEMENT_DEADLINE: Duration = Duration::from_secs(6);
+/// How long a second press waits for a placement in progress before answering.
+const WAIT_FOR_OTHER: Duration = Duration::from_millis(1500);
+
+/// The points a placement passes, in order. An observer hears each one (the
+/// crash tests stop a placement at every one of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// This request holds the checkout's lease.
+    Claimed,
+    /// Line `n` (from 0) has its stock reserved.
+    Reserved(usize),
+    /// The order document exists.
+    OrderWritten,
+    /// The claim is marked done.
+    ClaimDone,
+}
+
 /// Places an order for the signed-in user from their cart as it was when the
 /// checkout page was shown (`checkout_key` = cart id and version).
 ///
 /// - Prices and totals come from the database, never from the browser.
 /// - Stock for every line is reserved atomically per product; if any line is
-///   short, every reservation made so far is given back and nothing is ordered.
+///   short, every reservation is given back and nothing is ordered.
 /// - The same checkout submitted twice (double click, retry, two tabs) yields the
 ///   same single order.
+/// - Crash-safe: the checkout is a lease on a durable claim that names the order
+///   id up front, and every step is idempotent for that id. If the process dies
+///   at any point, a retry after the lease lapses (or the recovery pass) takes the
+///   claim over and finishes the same order, or gives every reserved unit back.
 pub async fn place_order(
     state: &Core,
     user: &Caller,
     address: Address,
     checkout_key: &str,
 ) -> Result<Order> {
-    let db = &state.db;
-    let owner = Owner::User(user.id);
-    let claim_key = format!("{}:{}", user.id.to_hex(), checkout_key.trim());
-    let order_id = ObjectId::new();
+    place_order_observed(state, user, address, checkout_key, &|_| {}).await
+}
 
-    if let Some(existing) = store::claim(db, &claim_key, &order_id).await? {
-        return wait_for_claimed_order(db, &claim_key, existing.order_id).await;
+/// [`place_order`], telling `observe` each [`Step`] it passes.
+pub async fn place_order_observed(
+    state: &Core,
+    user: &Caller,
+    address: Address,
+    checkout_key: &str,
+    observe: &(dyn Fn(Step) + Send + Sync),
+) -> Result<Order> {
+    let db = &state.db;
+    let claim_key = format!("{}:{}", user.id.to_hex(), checkout_key.trim());
+    let waited_since = std::time::Instant::now();
+    loop {
+        match store::acquire_claim(db, &claim_key, CHECKOUT_LEASE).await? {
+            ClaimOutcome::Mine(lease) => {
+                return run_placement(state, user, address, checkout_key, lease, observe).await
+            }
+            ClaimOutcome::Taken(claim) => {
+                if let Some(order) = store::find(db, &claim.order_id).await? {
+                    // Placed already (perhaps by a holder that stopped before
+                    // emptying the cart): empty it if it still holds that content.
+                    if let Some(version) = order
+                        .checkout_key
+                        .rsplit(':')
+                        .next()
+                        .and_then(|v| v.parse::<i64>().ok())
+                    {
+                        cart_store::clear_if_version(db, &Owner::User(user.id), version).await?;
+                    }
+                    return Ok(order);
+                }
+                if claim.done {
+                    return Err(Error::internal(format!(
+                        "checkout {} is done but its order {} is missing",
+                        claim.key, claim.order_id
+                    )));
+                }
+                if waited_since.elapsed() >= WAIT_FOR_OTHER {
+                    let left = claim
+                        .lease_until
+                        .map(|t| (t.timestamp_millis() - DateTime::now().timestamp_millis()) / 1000)
+                        .unwrap_or(0)
+                        .max(1);
+                    return Err(AppError::Conflict(format!(
+                        "Your order is still being placed. Press again in {left} second{} to see it.",
+                        if left == 1 { "" } else { "s" }
+                    ))
+                    .into());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
     }
-    match place_claimed(state, user, &owner, address, checkout_key, order_id).await {
-        Ok(order) => {
-            store::complete_claim(db, &claim_key).await?;
+}
+
+/// Places (or finishes placing) the leased order within [`PLACEMENT_DEADLINE`].
+/// A definite "no" (sold out, cart changed) gives the reserved units back and
+/// frees the key; a failure of the database or the deadline leaves the claim for
+/// a retry or the recovery pass, which resolve it either way.
+async fn run_placement(
+    state: &Core,
+    user: &Caller,
+    address: Address,
+    checkout_key: &str,
+    lease: Lease,
+    observe: &(dyn Fn(Step) + Send + Sync),
+) -> Result<Order> {
+    let db = &state.db;
+    observe(Step::Claimed);
+    let owner = Owner::User(user.id);
+    let placed = tokio::time::timeout(
+        PLACEMENT_DEADLINE,
+        place_claimed(
+            state,
+            user,
+            &owner,
+            address,
+            checkout_key,
+            lease.order_id,
+            observe,
+        ),
+    )
+    .await;
+    match placed {
+        Ok(Ok((order, cart_version))) => {
+            store::complete_claim(db, &lease).await?;
+            observe(Step::ClaimDone);
+            if let Some(version) = cart_version {
+                // The cart is done; only empty it if it is still the content we ordered.
+                cart_store::clear_if_version(db, &owner, version).await?;
+            }
             Ok(order)
         }
-        Err(e) => {
-            // Free the key so the shopper can fix the cart and try again.
-            if let Err(drop_err) = store::drop_claim(db, &claim_key).await {
-                tracing::warn!("could not free a checkout key: {drop_err}");
-            }
-            Err(e)
+        Ok(Err(Error::App(
+            refusal @ (AppError::Conflict(_) | AppError::Invalid(_) | AppError::BadRequest(_)),
+        ))) => {
+            release_order(db, &lease.order_id).await?;
+            store::drop_claim(db, &lease).await?;
+            Err(refusal.into())
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) => {
+            tracing::warn!(order_id = %lease.order_id, "placing an order ran out of time; the recovery pass will finish or undo it");
+            Err(AppError::Unavailable.into())
         }
     }
 }
 
-/// Another request holds this checkout: wait for it to finish and show its order.
-async fn wait_for_claimed_order(db: &Database, key: &str, order_id: ObjectId) -> Result<Order> {
-    for _ in 0..100 {
-        if let Some(order) = store::find(db, &order_id).await? {
-            return Ok(order);
-        }
-        match store::find_claim(db, key).await? {
-            None => {
-                return Err(AppError::Conflict(
-                    "This order could not be placed. Please review your cart and try again.".into(),
-                )
-                .into())
-            }
-            Some(c) if c.done => {}
-            Some(_) => {}
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+/// Gives back every unit `order_id` holds (idempotent).
+async fn release_order(db: &Database, order_id: &ObjectId) -> Result<()> {
+    for (product_id, qty) in catalog::reservations_of(db, order_id).await? {
+        catalog::release_reservation(db, &product_id, order_id, qty).await?;
     }
-    Err(AppError::Conflict(
-        "Your order is still being placed. Check your orders in a moment.".into(),
-    )
-    .into())
+    Ok(())
 }
 
+/// Idempotent for `order_id`: an order that already exists is returned as it is,
+/// a line already reserved for it is not reserved twice. Returns the order and,
+/// when this call created it, the cart version to empty.
 async fn place_claimed(
     state: &Core,
     user: &Caller,
@@ -84,8 +184,18 @@ async fn place_claimed(
     address: Address,
     checkout_key: &str,
     order_id: ObjectId,
-) -> Result<Order> {
+    observe: &(dyn Fn(Step) + Send + Sync),
+) -> Result<(Order, Option<i64>)> {
     let db = &state.db;
+    if let Some(existing) = store::find(db, &order_id).await? {
+        // Written by an earlier holder that stopped before emptying the cart.
+        let version = existing
+            .checkout_key
+            .rsplit(':')
+            .next()
+            .and_then(|v| v.parse::<i64>().ok());
+        return Ok((existing, version));
+    }
     let cart = cart_store::find(db, owner).await?;
     let Some(cart) = cart.filter(|c| !c.items.is_empty()) else {
         return Err(AppError::Conflict("Your cart is empty.".into()).into());
@@ -148,21 +258,12 @@ async fn place_claimed(
         .checked_add(shipping)
         .ok_or_else(|| Error::internal("an order total overflowed"))?;
 
-    // Reserve every line, or none.
-    let mut reserved: Vec<&OrderLine> = Vec::new();
-    for line in &lines {
-        let ok =
-            match catalog::reserve_stock(db, &line.product_id, &order_id, line.quantity.as_i64())
-                .await
-            {
-                Ok(ok) => ok,
-                Err(e) => {
-                    release_lines(db, &order_id, &reserved).await;
-                    return Err(e);
-                }
-            };
-        if !ok {
-            release_lines(db, &order_id, &reserved).await;
+    // Reserve every line (a line this order already holds counts as reserved).
+    for (n, line) in lines.iter().enumerate() {
+        let qty = line.quantity.as_i64();
+        let reserved = catalog::reserve_stock(db, &line.product_id, &order_id, qty).await?
+            || catalog::holds_reservation(db, &line.product_id, &order_id).await?;
+        if !reserved {
             // How many are left, for the message (a product deleted meanwhile has none).
             let left = catalog::find_by_id(db, &line.product_id)
                 .await?
@@ -182,17 +283,11 @@ async fn place_claimed(
             };
             return Err(AppError::Conflict(msg).into());
         }
-        reserved.push(line);
+        observe(Step::Reserved(n));
     }
 
     let now = DateTime::now();
-    let number = match store::next_number(db).await {
-        Ok(n) => n,
-        Err(e) => {
-            release_lines(db, &order_id, &reserved).await;
-            return Err(e);
-        }
-    };
+    let number = store::next_number(db).await?;
     let reserved_until =
         DateTime::from_millis(now.timestamp_millis() + state.settings.reservation_minutes * 60_000);
     let order = Order {
@@ -220,15 +315,51 @@ async fn place_claimed(
         created_at: now,
         updated_at: now,
     };
-    if let Err(e) = store::insert(db, &order).await {
-        let lines: Vec<&OrderLine> = order.lines.iter().collect();
-        release_lines(db, &order_id, &lines).await;
-        return Err(e);
+    match store::insert(db, &order).await {
+        Ok(()) => {}
+        // Another holder of this checkout wrote it a moment ago: that is the order.
+        Err(Error::Database { source, .. }) if crate::kernel::db::is_duplicate_key(&source) => {
+            let existing = store::find(db, &order_id)
+                .await?
+                .ok_or_else(|| Error::internal("a duplicate order vanished"))?;
+            return Ok((existing, None));
+        }
+        Err(e) => return Err(e),
     }
-    // The cart is done; only empty it if it is still the content we ordered.
-    cart_store::clear_if_version(db, owner, cart.version).await?;
+    observe(Step::OrderWritten);
     tracing::info!(order_id = %order.id, number = %order.number, total = order.total, "order placed");
-    Ok(order)
+    Ok((order, Some(cart.version)))
+}
+
+/// Resolves checkouts whose holder died (lease lapsed): the order exists, so the
+/// claim is done; or it does not, so every unit it reserved goes back and the key
+/// is freed. Safe on every instance at once: one takes each claim over.
+pub async fn recover_checkouts(core: &Core) -> Result<usize> {
+    let db = &core.db;
+    let mut resolved = 0;
+    for claim in store::lapsed_claims(db, DateTime::now(), 100).await? {
+        let Some(lease) = store::take_over(db, &claim, CHECKOUT_LEASE).await? else {
+            continue;
+        };
+        if let Some(order) = store::find(db, &lease.order_id).await? {
+            store::complete_claim(db, &lease).await?;
+            if let Some(version) = order
+                .checkout_key
+                .rsplit(':')
+                .next()
+                .and_then(|v| v.parse::<i64>().ok())
+            {
+                cart_store::clear_if_version(db, &Owner::User(order.user_id), version).await?;
+            }
+            tracing::info!(order_id = %lease.order_id, "recovered an interrupted checkout: its order exists");
+        } else {
+            release_order(db, &lease.order_id).await?;
+            store::drop_claim(db, &lease).await?;
+            tracing::info!(order_id = %lease.order_id, "recovered an interrupted checkout: its reserved stock was given back");
+        }
+        resolved += 1;
+    }
+    Ok(resolved)
 }
 
 async fn release_lines(db: &Database, order_id: &ObjectId, lines: &[&OrderLine]) {
@@ -319,12 +450,16 @@ pub fn spawn_sweeper(core: Core, payments: Payments) {
             if let Err(e) = sweep(&core, &payments).await {
                 tracing::warn!("order sweeper: {e}");
             }
-            tokio::time::sleep(Duration::from_secs(15)).await;
+            tokio::time::sleep(SWEEP_EVERY).await;
         }
     });
 }
 
+/// How often every instance looks for expired orders and interrupted checkouts.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
 pub async fn sweep(core: &Core, payments: &Payments) -> Result<()> {
+    recover_checkouts(core).await?;
     let db = &core.db;
     let now = DateTime::now();
     for order in store::overdue(db, now, 200).await? {

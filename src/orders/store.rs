@@ -2,6 +2,8 @@
 //! that queries them. Status changes are conditional updates, so of two racing
 //! changes exactly one wins.
 
+use std::time::Duration;
+
 use futures::TryStreamExt;
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use mongodb::options::{IndexOptions, ReturnDocument};
@@ -190,6 +192,12 @@ pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::e
     o.create_index(idx(doc! { "created_at": -1 }, "created", false))
         .await?;
     let c = db.collection::<Document>(CLAIMS);
+    c.create_index(idx(
+        doc! { "done": 1, "lease_until": 1 },
+        "done_lease",
+        false,
+    ))
+    .await?;
     c.create_index(
         IndexModel::builder()
             .keys(doc! { "expires_at": 1 })
@@ -376,8 +384,12 @@ pub async fn overdue(db: &Database, now: DateTime, limit: i64) -> Result<Vec<Ord
         .await?)
 }
 
-// ---------- checkout claims (idempotency) ----------
+// ---------- checkout claims (idempotency, as leases) ----------
 
+/// One checkout being placed. Whoever holds the lease (until `lease_until`) places
+/// the order with `order_id`; when the holder dies, the lease lapses and a retry
+/// or the recovery pass takes over the same order id, so the checkout ends with
+/// one order or none, never two. Done claims stay a day (a TTL index sweeps them).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claim {
     #[serde(rename = "_id")]
@@ -386,45 +398,148 @@ pub struct Claim {
     pub done: bool,
     pub created_at: DateTime,
     pub expires_at: DateTime,
+    /// Until when the holder may work on it (claims from before leases have none:
+    /// they count as lapsed).
+    #[serde(default)]
+    pub lease_until: Option<DateTime>,
+    #[serde(default)]
+    pub holder: Option<String>,
+}
+
+impl Claim {
+    /// True when nobody may be working on it any more.
+    pub fn lapsed(&self, now: DateTime) -> bool {
+        !self.done && self.lease_until.is_none_or(|t| t < now)
+    }
+}
+
+/// The right to work on one claim, until its lease lapses.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub key: String,
+    pub order_id: ObjectId,
+    holder: String,
+}
+
+/// What taking a checkout key gave.
+#[derive(Debug)]
+pub enum ClaimOutcome {
+    /// We hold the lease: place (or finish placing) this order.
+    Mine(Lease),
+    /// Someone else holds it, or it is done.
+    Taken(Claim),
 }
 
 fn claims(db: &Database) -> Collection<Claim> {
     db.collection(CLAIMS)
 }
 
-/// Takes the key for this checkout. `Ok(None)` when we got it; `Ok(Some(claim))`
-/// when another request already holds it.
-pub async fn claim(db: &Database, key: &str, order_id: &ObjectId) -> Result<Option<Claim>> {
+fn lease_end(lease: Duration) -> DateTime {
+    DateTime::from_millis(DateTime::now().timestamp_millis() + lease.as_millis() as i64)
+}
+
+/// Takes the key for this checkout: a new claim with a new order id, or a lapsed
+/// claim (its holder died) taken over with its order id.
+pub async fn acquire_claim(db: &Database, key: &str, lease: Duration) -> Result<ClaimOutcome> {
     let now = DateTime::now();
-    let c = Claim {
+    let holder = uuid::Uuid::new_v4().simple().to_string();
+    let fresh = Claim {
         key: key.to_string(),
-        order_id: *order_id,
+        order_id: ObjectId::new(),
         done: false,
         created_at: now,
         expires_at: DateTime::from_millis(now.timestamp_millis() + 24 * 3600 * 1000),
+        lease_until: Some(lease_end(lease)),
+        holder: Some(holder.clone()),
     };
-    match claims(db).insert_one(&c).await {
-        Ok(_) => Ok(None),
-        Err(e) if crate::kernel::db::is_duplicate_key(&e) => {
-            Ok(claims(db).find_one(doc! { "_id": key }).await?)
+    match claims(db).insert_one(&fresh).await {
+        Ok(_) => {
+            return Ok(ClaimOutcome::Mine(Lease {
+                key: key.to_string(),
+                order_id: fresh.order_id,
+                holder,
+            }))
         }
-        Err(e) => Err(e.into()),
+        Err(e) if crate::kernel::db::is_duplicate_key(&e) => {}
+        Err(e) => return Err(e.into()),
     }
+    let Some(existing) = find_claim(db, key).await? else {
+        // Dropped at this very moment: the caller tries again.
+        return Ok(ClaimOutcome::Taken(Claim {
+            done: false,
+            ..fresh
+        }));
+    };
+    if !existing.lapsed(now) {
+        return Ok(ClaimOutcome::Taken(existing));
+    }
+    match take_over(db, &existing, lease).await? {
+        Some(lease) => Ok(ClaimOutcome::Mine(lease)),
+        None => Ok(ClaimOutcome::Taken(
+            find_claim(db, key).await?.unwrap_or(existing),
+        )),
+    }
+}
+
+/// Takes over a lapsed claim (one caller wins however many try at once).
+pub async fn take_over(db: &Database, claim: &Claim, lease: Duration) -> Result<Option<Lease>> {
+    let now = DateTime::now();
+    let holder = uuid::Uuid::new_v4().simple().to_string();
+    let res = claims(db)
+        .update_one(
+            doc! {
+                "_id": &claim.key,
+                "done": false,
+                "$or": [
+                    { "lease_until": { "$lt": now } },
+                    { "lease_until": null },
+                ],
+            },
+            doc! { "$set": { "holder": &holder, "lease_until": lease_end(lease) } },
+        )
+        .await
+        .context("taking over a checkout")?;
+    Ok((res.modified_count == 1).then(|| Lease {
+        key: claim.key.clone(),
+        order_id: claim.order_id,
+        holder,
+    }))
 }
 
 pub async fn find_claim(db: &Database, key: &str) -> Result<Option<Claim>> {
     Ok(claims(db).find_one(doc! { "_id": key }).await?)
 }
 
-pub async fn complete_claim(db: &Database, key: &str) -> Result<()> {
+/// The order was placed: the claim is done (while we still hold it).
+pub async fn complete_claim(db: &Database, lease: &Lease) -> Result<()> {
     claims(db)
-        .update_one(doc! { "_id": key }, doc! { "$set": { "done": true } })
+        .update_one(
+            doc! { "_id": &lease.key, "holder": &lease.holder },
+            doc! { "$set": { "done": true, "lease_until": null } },
+        )
         .await?;
     Ok(())
 }
 
-/// Frees the key after a failed attempt, so the shopper can try again.
-pub async fn drop_claim(db: &Database, key: &str) -> Result<()> {
-    claims(db).delete_one(doc! { "_id": key }).await?;
+/// Frees the key after a placement that failed for good, so the shopper can fix
+/// the cart and try again (only while we still hold it).
+pub async fn drop_claim(db: &Database, lease: &Lease) -> Result<()> {
+    claims(db)
+        .delete_one(doc! { "_id": &lease.key, "holder": &lease.holder, "done": false })
+        .await?;
     Ok(())
+}
+
+/// Claims whose holder stopped before finishing (lease lapsed), oldest first.
+pub async fn lapsed_claims(db: &Database, now: DateTime, limit: i64) -> Result<Vec<Claim>> {
+    Ok(claims(db)
+        .find(doc! {
+            "done": false,
+            "$or": [ { "lease_until": { "$lt": now } }, { "lease_until": null } ],
+        })
+        .sort(doc! { "created_at": 1 })
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?)
 }

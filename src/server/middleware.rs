@@ -3,6 +3,8 @@
 //! tower-http do not give by themselves (status codes of failed server functions,
 //! oversized bodies).
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -220,3 +222,83 @@ pub async fn cache_headers(req: Request, next: Next) -> Response {
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     res
 }
+
+/// How long a page or server function may take before the shop answers 503.
+/// Database calls give up after `kernel::db::SERVER_SELECTION_TIMEOUT` (2 s), so a
+/// page that needs an unreachable database fails fast, and one deadline caps
+/// pages that would otherwise wait for several calls in turn.
+pub const PAGE_DEADLINE: Duration = Duration::from_secs(4);
+/// For calls that talk to the payment provider (its own timeout is 20 s).
+pub const PAYMENT_DEADLINE: Duration = Duration::from_secs(25);
+
+fn deadline_for(path: &str) -> Option<Duration> {
+    if path.starts_with("/admin/products/") && path.ends_with("/images") {
+        // Uploads stream the body: the client's network speed is not ours to cap.
+        return None;
+    }
+    match path {
+        "/api/payments/pay" | "/api/admin/orders/status" | "/api/checkout/place-order" => {
+            Some(PAYMENT_DEADLINE)
+        }
+        p if p == crate::payments::WEBHOOK_PATH => Some(PAYMENT_DEADLINE),
+        _ => Some(PAGE_DEADLINE),
+    }
+}
+
+/// Every request answers within its deadline: when the database does not answer,
+/// the person gets the "temporarily unavailable" page (or error) with
+/// `Retry-After` instead of a page that hangs.
+pub async fn deadline(req: Request, next: Next) -> Response {
+    let Some(limit) = deadline_for(req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let api = req.uri().path().starts_with("/api/");
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(
+                deadline_ms = limit.as_millis() as u64,
+                "request ran out of time; answering 503"
+            );
+            unavailable(api)
+        }
+    }
+}
+
+/// The 503 answer: the shop's page for people, the error JSON for the app.
+pub fn unavailable(api: bool) -> Response {
+    use leptos::server_fn::Encodes;
+    let retry = crate::kernel::error::UNAVAILABLE_RETRY_SECS.to_string();
+    if api {
+        let body = crate::shared::error::ErrorJson::encode(&AppError::Unavailable)
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (header::RETRY_AFTER, retry),
+            ],
+            body,
+        )
+            .into_response();
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (header::RETRY_AFTER, retry),
+        ],
+        UNAVAILABLE_HTML,
+    )
+        .into_response()
+}
+
+const UNAVAILABLE_HTML: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Temporarily unavailable · oxcart</title>\
+<meta name=\"description\" content=\"The shop is temporarily unavailable.\">\
+<link rel=\"stylesheet\" href=\"/pkg/oxcart.css\"></head><body><main id=\"main\">\
+<section class=\"notice-page\"><h1>Temporarily unavailable</h1>\
+<p>The shop cannot reach its database right now. Nothing you did was lost; please try again in a moment.</p>\
+<p><a href=\"/\">Go to the home page</a></p></section></main></body></html>";

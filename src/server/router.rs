@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             mw::security_headers,
         ))
+        .layer(middleware::from_fn(mw::deadline))
         .layer(middleware::from_fn(logging::log_request))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -9,6 +9,7 @@ mod architecture;
 mod accounts;
 mod cart;
 mod catalog;
+mod crash;
 mod health;
 mod hostile;
 mod orders;
