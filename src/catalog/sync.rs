@@ -313,7 +313,9 @@ async fn pump(
             if !stream.is_alive() {
                 // Closed by the server (the database was dropped or renamed): a
                 // closed stream answers "nothing" at once, forever. Reopen it.
-                return Err(Error::internal("the change stream was closed by the server"));
+                return Err(Error::internal(
+                    "the change stream was closed by the server",
+                ));
             }
             continue;
         };

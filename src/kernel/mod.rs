@@ -26,6 +26,9 @@ pub struct Core {
     pub db: mongodb::Database,
     pub mailer: mail::Mailer,
     pub readiness: db::Readiness,
+    /// This process among the shop's instances (`address#pid`), recorded on the
+    /// work it holds so an operator can tell which instance held a stuck checkout.
+    pub instance: String,
 }
 
 impl Core {
@@ -38,6 +41,7 @@ impl Core {
             db: database,
             client,
             readiness: db::Readiness::new(),
+            instance: format!("{}#{}", settings.site_addr, std::process::id()),
             settings: Arc::new(settings),
         }
     }

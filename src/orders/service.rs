@@ -71,7 +71,7 @@ pub async fn place_order_observed(
     let claim_key = format!("{}:{}", user.id.to_hex(), checkout_key.trim());
     let waited_since = std::time::Instant::now();
     loop {
-        match store::acquire_claim(db, &claim_key, CHECKOUT_LEASE).await? {
+        match store::acquire_claim(db, &claim_key, CHECKOUT_LEASE, &state.instance).await? {
             ClaimOutcome::Mine(lease) => {
                 return run_placement(state, user, address, checkout_key, lease, observe).await
             }
@@ -338,7 +338,8 @@ pub async fn recover_checkouts(core: &Core) -> Result<usize> {
     let db = &core.db;
     let mut resolved = 0;
     for claim in store::lapsed_claims(db, DateTime::now(), 100).await? {
-        let Some(lease) = store::take_over(db, &claim, CHECKOUT_LEASE).await? else {
+        let Some(lease) = store::take_over(db, &claim, CHECKOUT_LEASE, &core.instance).await?
+        else {
             continue;
         };
         if let Some(order) = store::find(db, &lease.order_id).await? {

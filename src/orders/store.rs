@@ -434,15 +434,25 @@ fn claims(db: &Database) -> Collection<Claim> {
     db.collection(CLAIMS)
 }
 
+/// A holder: the instance, and a random part that tells its attempts apart.
+fn holder_name(instance: &str) -> String {
+    format!("{instance}/{}", uuid::Uuid::new_v4().simple())
+}
+
 fn lease_end(lease: Duration) -> DateTime {
     DateTime::from_millis(DateTime::now().timestamp_millis() + lease.as_millis() as i64)
 }
 
 /// Takes the key for this checkout: a new claim with a new order id, or a lapsed
 /// claim (its holder died) taken over with its order id.
-pub async fn acquire_claim(db: &Database, key: &str, lease: Duration) -> Result<ClaimOutcome> {
+pub async fn acquire_claim(
+    db: &Database,
+    key: &str,
+    lease: Duration,
+    instance: &str,
+) -> Result<ClaimOutcome> {
     let now = DateTime::now();
-    let holder = uuid::Uuid::new_v4().simple().to_string();
+    let holder = holder_name(instance);
     let fresh = Claim {
         key: key.to_string(),
         order_id: ObjectId::new(),
@@ -473,7 +483,7 @@ pub async fn acquire_claim(db: &Database, key: &str, lease: Duration) -> Result<
     if !existing.lapsed(now) {
         return Ok(ClaimOutcome::Taken(existing));
     }
-    match take_over(db, &existing, lease).await? {
+    match take_over(db, &existing, lease, instance).await? {
         Some(lease) => Ok(ClaimOutcome::Mine(lease)),
         None => Ok(ClaimOutcome::Taken(
             find_claim(db, key).await?.unwrap_or(existing),
@@ -482,9 +492,14 @@ pub async fn acquire_claim(db: &Database, key: &str, lease: Duration) -> Result<
 }
 
 /// Takes over a lapsed claim (one caller wins however many try at once).
-pub async fn take_over(db: &Database, claim: &Claim, lease: Duration) -> Result<Option<Lease>> {
+pub async fn take_over(
+    db: &Database,
+    claim: &Claim,
+    lease: Duration,
+    instance: &str,
+) -> Result<Option<Lease>> {
     let now = DateTime::now();
-    let holder = uuid::Uuid::new_v4().simple().to_string();
+    let holder = holder_name(instance);
     let res = claims(db)
         .update_one(
             doc! {

@@ -1,4 +1,10 @@
-//! `/healthz` (the process is up) and `/readyz` (the shop can serve: database answers).
+//! `/healthz` and `/readyz`.
+//!
+//! - `/healthz`: the process is alive (200 whenever it answers at all), with
+//!   `"serving": true` once start-up is done. Balancers route on that flag; a
+//!   liveness probe only needs the 200.
+//! - `/readyz`: start-up is done and the database answers (503 with the reason
+//!   otherwise). For start-up scripts and orchestrators.
 
 use std::time::Duration;
 
@@ -10,8 +16,8 @@ use serde_json::json;
 
 use super::AppState;
 
-pub async fn healthz() -> Response {
-    Json(json!({ "status": "ok" })).into_response()
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    Json(json!({ "status": "ok", "serving": state.core.readiness.is_ready() })).into_response()
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {

@@ -206,11 +206,20 @@ fn run_queries(
     }
     let mut samples = Vec::with_capacity(queries);
     let mut hits = 0u64;
+    let mut slowest: Vec<(Duration, String)> = Vec::new();
     for q in &mix[200..] {
         let t = Instant::now();
         let r = index.search_uncached(q).map_err(|e| e.to_string())?;
-        samples.push(t.elapsed());
+        let took = t.elapsed();
+        samples.push(took);
         hits += r.total;
+        if std::env::var_os("OXCART_BENCH_SLOWEST").is_some() {
+            slowest.push((took, format!("{:?} hits={}", q, r.total)));
+        }
+    }
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    for (took, q) in slowest.iter().take(15) {
+        eprintln!("{:>8.2} ms  {q}", took.as_secs_f64() * 1000.0);
     }
     let p = percentiles(samples);
     Ok(format!(

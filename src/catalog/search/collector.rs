@@ -89,6 +89,7 @@ impl Collector for FacetedTopDocs {
                 },
                 heap: BinaryHeap::new(),
             },
+            block: Block::default(),
             config: SegmentConfig {
                 sort: self.sort,
                 keep: self.keep,
@@ -159,29 +160,51 @@ struct FacetedSegmentState {
 pub(super) struct FacetedSegmentOwned {
     inner: FacetedSegmentState,
     config: SegmentConfig,
+    block: Block,
 }
 
-impl SegmentCollector for FacetedSegmentOwned {
-    type Fruit = FacetedFruit;
+/// Column values of one block of documents, read in bulk (much cheaper per
+/// document than one read per column and document: a broad search over a million
+/// products visits every one of them).
+#[derive(Default)]
+struct Block {
+    active: Vec<Option<u64>>,
+    featured: Vec<Option<u64>>,
+    stock: Vec<Option<i64>>,
+    price: Vec<Option<i64>>,
+    category: Vec<Option<u64>>,
+    created: Vec<Option<i64>>,
+}
 
-    fn collect(&mut self, doc: DocId, score: Score) {
+/// One document's values, as the filters and the sort need them.
+struct Values {
+    active: bool,
+    featured: bool,
+    stock: i64,
+    price: i64,
+    category: usize,
+    created: i64,
+}
+
+impl FacetedSegmentOwned {
+    /// Filters, counts and maybe keeps one document.
+    #[inline]
+    fn consider(&mut self, doc: DocId, score: Score, v: Values) {
         let c = &self.config;
         let s = &mut self.inner;
-        let active = s.active.first(doc).unwrap_or(0) == 1;
         let status_ok = match c.status {
-            StatusFilter::Active => active,
-            StatusFilter::Archived => !active,
+            StatusFilter::Active => v.active,
+            StatusFilter::Archived => !v.active,
             StatusFilter::All => true,
         };
-        if !status_ok || (c.featured_only && s.featured.first(doc).unwrap_or(0) != 1) {
+        if !status_ok || (c.featured_only && !v.featured) {
             return;
         }
-        let stock = s.stock.first(doc).unwrap_or(0);
-        if c.in_stock && stock <= 0 {
+        if c.in_stock && v.stock <= 0 {
             return;
         }
-        let price = s.price.first(doc).unwrap_or(0);
-        let category = s.category.first(doc).unwrap_or(0) as usize;
+        let price = v.price;
+        let category = v.category;
         let category_ok = c
             .category_mask
             .as_ref()
@@ -204,13 +227,13 @@ impl SegmentCollector for FacetedSegmentOwned {
             return;
         }
         s.fruit.total += 1;
-        let created = s.created.first(doc).unwrap_or(0);
+        let created = v.created;
         let key = match c.sort {
             Sort::Relevance => -(score as f64),
             Sort::PriceAsc => price as f64,
             Sort::PriceDesc => -(price as f64),
             Sort::Newest => -(created as f64),
-            Sort::StockAsc => stock as f64,
+            Sort::StockAsc => v.stock as f64,
         };
         let hit = Hit {
             key,
@@ -225,6 +248,59 @@ impl SegmentCollector for FacetedSegmentOwned {
                 s.heap.push(hit);
             }
         }
+    }
+}
+
+fn refill<T: Default + Clone>(buf: &mut Vec<Option<T>>, n: usize) {
+    buf.clear();
+    buf.resize(n, None);
+}
+
+impl SegmentCollector for FacetedSegmentOwned {
+    type Fruit = FacetedFruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let s = &self.inner;
+        let v = Values {
+            active: s.active.first(doc).unwrap_or(0) == 1,
+            featured: s.featured.first(doc).unwrap_or(0) == 1,
+            stock: s.stock.first(doc).unwrap_or(0),
+            price: s.price.first(doc).unwrap_or(0),
+            category: s.category.first(doc).unwrap_or(0) as usize,
+            created: s.created.first(doc).unwrap_or(0),
+        };
+        self.consider(doc, score, v);
+    }
+
+    /// Unscored searches (every sort but relevance) arrive in blocks.
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let n = docs.len();
+        let mut b = std::mem::take(&mut self.block);
+        refill(&mut b.active, n);
+        refill(&mut b.featured, n);
+        refill(&mut b.stock, n);
+        refill(&mut b.price, n);
+        refill(&mut b.category, n);
+        refill(&mut b.created, n);
+        let s = &self.inner;
+        s.active.first_vals(docs, &mut b.active);
+        s.featured.first_vals(docs, &mut b.featured);
+        s.stock.first_vals(docs, &mut b.stock);
+        s.price.first_vals(docs, &mut b.price);
+        s.category.first_vals(docs, &mut b.category);
+        s.created.first_vals(docs, &mut b.created);
+        for (i, doc) in docs.iter().enumerate() {
+            let v = Values {
+                active: b.active[i].unwrap_or(0) == 1,
+                featured: b.featured[i].unwrap_or(0) == 1,
+                stock: b.stock[i].unwrap_or(0),
+                price: b.price[i].unwrap_or(0),
+                category: b.category[i].unwrap_or(0) as usize,
+                created: b.created[i].unwrap_or(0),
+            };
+            self.consider(*doc, 0.0, v);
+        }
+        self.block = b;
     }
 
     fn harvest(self) -> FacetedFruit {

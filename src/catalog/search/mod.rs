@@ -57,7 +57,16 @@ fn tantivy_err(e: tantivy::TantivyError) -> Error {
 impl SearchIndex {
     pub fn new(currency: Currency) -> Result<SearchIndex> {
         let (schema, fields) = build_schema();
-        let index = Index::create_in_ram(schema);
+        let mut index = Index::create_in_ram(schema);
+        // A broad search over a big catalog visits every product: its segments are
+        // searched in parallel, one thread per core.
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
+        index
+            .set_multithread_executor(threads)
+            .map_err(tantivy_err)?;
         index.tokenizers().register(
             "lower_raw",
             TextAnalyzer::builder(RawTokenizer::default())
