@@ -16,11 +16,15 @@ use crate::kernel::auth::Caller;
 use crate::kernel::{Core, Error, Result};
 use crate::shared::{Actor, AppError};
 
-/// How long one holder may work on a checkout before others may take it over.
-pub const CHECKOUT_LEASE: Duration = Duration::from_secs(10);
-/// The longest one placement may run: well inside the lease, so a live holder is
-/// never taken over.
-pub const PLACEMENT_DEADLINE: Duration = Duration::from_secs(6);
+/// How long a checkout's holder may go without renewing its lease before others
+/// may take the checkout over: a holder that died is replaced within this.
+pub const CHECKOUT_LEASE: Duration = Duration::from_secs(8);
+/// A live holder renews its lease this often, however long the placement takes
+/// (most placements finish long before the first renewal).
+const LEASE_RENEWAL: Duration = Duration::from_secs(4);
+/// The longest one placement may run (a slow database under a rush of buyers); it
+/// stays inside the request's deadline.
+pub const PLACEMENT_DEADLINE: Duration = Duration::from_secs(20);
 /// How long a second press waits for a placement in progress before answering.
 const WAIT_FOR_OTHER: Duration = Duration::from_millis(1500);
 
@@ -128,18 +132,38 @@ async fn run_placement(
     let db = &state.db;
     observe(Step::Claimed);
     let owner = Owner::User(user.id);
-    let placed = tokio::time::timeout(
-        PLACEMENT_DEADLINE,
-        place_claimed(
-            state,
-            user,
-            &owner,
-            address,
-            checkout_key,
-            lease.order_id,
-            observe,
-        ),
-    )
+    let placing = place_claimed(
+        state,
+        user,
+        &owner,
+        address,
+        checkout_key,
+        lease.order_id,
+        observe,
+    );
+    // While placing, keep the lease: renew it every few seconds. Losing it means
+    // this holder was taken for dead; it stops at once.
+    let keep_lease = async {
+        loop {
+            tokio::time::sleep(LEASE_RENEWAL).await;
+            match store::renew_claim(db, &lease, CHECKOUT_LEASE).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Error::internal(format!(
+                        "lost the lease on checkout {} while placing it",
+                        lease.key
+                    ))
+                }
+                Err(e) => return e,
+            }
+        }
+    };
+    let placed = tokio::time::timeout(PLACEMENT_DEADLINE, async {
+        tokio::select! {
+            placed = placing => placed,
+            lost = keep_lease => Err(lost),
+        }
+    })
     .await;
     match placed {
         Ok(Ok((order, cart_version))) => {

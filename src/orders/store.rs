@@ -217,16 +217,23 @@ pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::e
 /// none is reused, even when an order fails after taking one. A counter that is
 /// not a positive integer is an error, never a made-up number.
 pub async fn next_number(db: &Database) -> Result<OrderNumber> {
-    let counter = db
-        .collection::<Document>(COUNTERS)
-        .find_one_and_update(
-            doc! { "_id": "order_number" },
-            doc! { "$inc": { "seq": 1_i64 } },
-        )
-        .upsert(true)
-        .return_document(ReturnDocument::After)
-        .await?
-        .ok_or_else(|| Error::internal("the order counter was not returned"))?;
+    let mut counter = None;
+    // An upsert that raced another one may come back empty: ask again.
+    for _ in 0..3 {
+        counter = db
+            .collection::<Document>(COUNTERS)
+            .find_one_and_update(
+                doc! { "_id": "order_number" },
+                doc! { "$inc": { "seq": 1_i64 } },
+            )
+            .upsert(true)
+            .return_document(ReturnDocument::After)
+            .await?;
+        if counter.is_some() {
+            break;
+        }
+    }
+    let counter = counter.ok_or_else(|| Error::internal("the order counter was not returned"))?;
     let seq = match counter.get("seq") {
         Some(mongodb::bson::Bson::Int64(n)) => *n,
         Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
@@ -523,6 +530,19 @@ pub async fn take_over(
 
 pub async fn find_claim(db: &Database, key: &str) -> Result<Option<Claim>> {
     Ok(claims(db).find_one(doc! { "_id": key }).await?)
+}
+
+/// Extends the lease while the holder is still working; false when it no longer
+/// holds the claim (it lapsed and someone took it over).
+pub async fn renew_claim(db: &Database, lease: &Lease, by: Duration) -> Result<bool> {
+    let res = claims(db)
+        .update_one(
+            doc! { "_id": &lease.key, "holder": &lease.holder, "done": false },
+            doc! { "$set": { "lease_until": lease_end(by) } },
+        )
+        .await
+        .context("renewing a checkout lease")?;
+    Ok(res.matched_count == 1)
 }
 
 /// The order was placed: the claim is done (while we still hold it).

@@ -217,7 +217,7 @@ fn run_queries(
             slowest.push((took, format!("{:?} hits={}", q, r.total)));
         }
     }
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     for (took, q) in slowest.iter().take(15) {
         eprintln!("{:>8.2} ms  {q}", took.as_secs_f64() * 1000.0);
     }
