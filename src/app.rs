@@ -18,7 +18,8 @@ use crate::admin::AdminHome;
 use crate::cart::pages::CartPage;
 use crate::orders::pages::{CheckoutPage, CheckoutSuccessPage, OrderPage, OrdersPage};
 use crate::storefront::layout::{Footer, Header};
-use crate::storefront::pages::{HomePage, ProductPage, ProductsPage};
+use crate::storefront::pages::{HomePage, ProductsPage};
+use crate::storefront::product::ProductPage;
 use crate::ui::head::{PageTitle, ShopTitle};
 use crate::ui::HeaderVersion;
 
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />
                     <Route path=path!("/admin/products") view=AdminProductsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/products/new") view=AdminProductNewPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/products/import") view=crate::admin::import::AdminImportPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/products/:id") view=AdminProductEditPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/categories") view=AdminCategoriesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/orders") view=AdminOrdersPage ssr=SsrMode::Async />

@@ -32,6 +32,11 @@ pub enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Import or export products with their variants as CSV (Shopify's columns).
+    Products {
+        #[command(subcommand)]
+        action: ProductsCommand,
+    },
     /// Create an admin account, or make an existing account an admin.
     /// The password is read from OXCART_ADMIN_PASSWORD, or asked for at a prompt.
     CreateAdmin {
@@ -41,5 +46,21 @@ pub enum Command {
         /// The admin's display name (for a new account).
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProductsCommand {
+    /// Import a CSV file: every row is checked first; nothing is written if any
+    /// row is invalid (the errors are printed with their line numbers).
+    Import {
+        /// The CSV file (UTF-8).
+        file: std::path::PathBuf,
+    },
+    /// Export every product, one row per variant.
+    Export {
+        /// Where to write (standard output when left out).
+        #[arg(long, short)]
+        out: Option<std::path::PathBuf>,
     },
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command};
+use cli::{Cli, Command, ProductsCommand};
 use oxcart::accounts::cli::{create_or_promote, read_password, AdminOutcome, PasswordSource};
 use oxcart::kernel::config::Settings;
 use oxcart::server::{self, Application};
@@ -32,6 +32,7 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Seed { products, if_empty } => seed(settings, products, if_empty).await,
+        Command::Products { action } => products(settings, action).await,
         Command::CreateAdmin { email, name } => {
             create_admin(settings, &email, name.as_deref()).await
         }
@@ -70,12 +71,8 @@ async fn database(settings: &Settings) -> Result<mongodb::Database, String> {
     oxcart::kernel::db::ping(&db, std::time::Duration::from_secs(10))
         .await
         .map_err(|e| format!("cannot reach the database: {e}"))?;
-    server::startup::ensure_indexes(&db).await.map_err(|e| {
-        format!(
-            "cannot create indexes: {}",
-            oxcart::kernel::db::short_reason(&e)
-        )
-    })?;
+    let instance = format!("cli#{}", std::process::id());
+    server::startup::prepare_database(&db, &instance).await?;
     Ok(db)
 }
 
@@ -136,6 +133,152 @@ async fn create_admin(settings: Settings, email: &str, name: Option<&str>) -> Ex
         Err(e) => {
             eprintln!("oxcart create-admin: {e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+async fn products(settings: Settings, action: ProductsCommand) -> ExitCode {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use oxcart::catalog::import::{self, Checked};
+    let db = match database(&settings).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("oxcart products: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bar = |len: u64, what: &str| {
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            return ProgressBar::hidden();
+        }
+        let b = if len > 0 {
+            ProgressBar::new(len)
+        } else {
+            ProgressBar::new_spinner()
+        };
+        b.set_style(
+            ProgressStyle::with_template(&format!(
+                "{what} {{bar:40}} {{pos}}/{{len}} products ({{per_sec}}, {{eta}} left)"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    };
+    match action {
+        ProductsCommand::Import { file } => {
+            let text = match std::fs::read(&file) {
+                Ok(bytes) => {
+                    match String::from_utf8(bytes) {
+                        Ok(t) => t,
+                        Err(_) => {
+                            eprintln!("oxcart products import: {} is not UTF-8 text; save it as CSV UTF-8", file.display());
+                            return ExitCode::from(2);
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprintln!(
+                        "oxcart products import: cannot read {}: {e}",
+                        file.display()
+                    );
+                    return ExitCode::from(2);
+                }
+            };
+            let (plan, existing) = match import::check_file(&db, &text, settings.currency).await {
+                Ok(Checked::Ready(plan, existing)) => (plan, existing),
+                Ok(Checked::Invalid(errors)) => {
+                    eprintln!(
+                        "oxcart products import: nothing was imported; {} problem(s) in {}:",
+                        errors.len(),
+                        file.display()
+                    );
+                    for e in &errors {
+                        eprintln!("  {e}");
+                    }
+                    return ExitCode::from(1);
+                }
+                Err(e) => {
+                    eprintln!("oxcart products import: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let progress = bar(plan.products.len() as u64, "importing");
+            let result = import::apply(
+                &db,
+                &plan,
+                &existing,
+                settings.currency,
+                "command line",
+                |done, _| progress.set_position(done),
+            )
+            .await;
+            progress.finish_and_clear();
+            match result {
+                Ok(outcome) => {
+                    println!(
+                        "imported {} rows: {} products created, {} updated",
+                        plan.rows, outcome.created, outcome.updated
+                    );
+                    for e in &outcome.errors {
+                        eprintln!("  not written: {e}");
+                    }
+                    if outcome.errors.is_empty() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("oxcart products import: {e} (products written so far stay; run the same import again to finish)");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        ProductsCommand::Export { out } => {
+            let total = oxcart::catalog::store::products(&db)
+                .estimated_document_count()
+                .await
+                .unwrap_or(0);
+            let progress = bar(total, "exporting");
+            let base = settings
+                .public_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string();
+            let result = match &out {
+                Some(path) => match std::fs::File::create(path) {
+                    Ok(f) => {
+                        import::export(&db, std::io::BufWriter::new(f), &base, |n| {
+                            progress.set_position(n)
+                        })
+                        .await
+                    }
+                    Err(e) => {
+                        eprintln!(
+                            "oxcart products export: cannot write {}: {e}",
+                            path.display()
+                        );
+                        return ExitCode::from(2);
+                    }
+                },
+                None => {
+                    import::export(&db, std::io::stdout().lock(), &base, |n| {
+                        progress.set_position(n)
+                    })
+                    .await
+                }
+            };
+            progress.finish_and_clear();
+            match result {
+                Ok(n) => {
+                    eprintln!("exported {n} products");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("oxcart products export: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }

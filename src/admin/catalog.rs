@@ -6,10 +6,11 @@ use leptos_meta::Meta;
 use crate::ui::head::PageTitle;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::variants::{OptionsEditor, StockPanel, VariantActions, VariantTable};
 use super::AdminGate;
 use crate::catalog::api::{
-    admin_get_product, admin_search_products, list_categories, AdjustStock, CreateCategory,
-    DeleteCategory, DeleteProduct, RemoveImage, SaveProduct, SetProductStatus, UpdateCategory,
+    admin_get_product, admin_search_products, list_categories, CreateCategory, DeleteCategory,
+    DeleteProduct, RemoveImage, SaveProduct, SetProductStatus, UpdateCategory,
 };
 use crate::catalog::types::{
     encode_params, params_from_query, stock_label, CategoryView, ProductDetail, ProductStatus, Sort,
@@ -31,7 +32,11 @@ pub fn AdminProductsPage() -> impl IntoView {
         <AdminGate>
             <div class="page-header">
                 <h1>"Products"</h1>
-                <a class="button" href="/admin/products/new">"Add a product"</a>
+                <p class="actions">
+                    <a class="button secondary" href="/admin/products/import">"Import / export CSV"</a>
+                    " "
+                    <a class="button" href="/admin/products/new">"Add a product"</a>
+                </p>
             </div>
             {move || deleted().then(|| view! { <div class="alert alert-success" role="status"><p>"The product was deleted."</p></div> })}
             <Suspense fallback=|| ()>
@@ -160,6 +165,11 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
                 .unwrap_or_default(),
             "tags" => p.tags.join(", "),
             "stock" => p.stock.to_string(),
+            "sku" => p
+                .variants
+                .first()
+                .map(|v| v.sku.clone())
+                .unwrap_or_default(),
             "status" => p.status.as_str().to_string(),
             "featured" => {
                 if p.featured {
@@ -187,7 +197,15 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
     let featured_value = value("featured");
     let description_value = value("description");
     let id = product.as_ref().map(|p| p.id.clone());
-    let expected_stock = product.as_ref().map(|p| p.stock.to_string());
+    // Price, SKU and stock are the product's own only when it has one variant;
+    // otherwise the variant table carries them.
+    let single = product
+        .as_ref()
+        .is_none_or(|p| p.options.is_empty() && p.variants.len() == 1);
+    let expected_stock = product
+        .as_ref()
+        .filter(|_| single)
+        .map(|p| p.stock.to_string());
     view! {
         <FormSuccess message=saved />
         <ActionForm action=action attr:class="stacked" attr:novalidate=true>
@@ -201,10 +219,14 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
                 <textarea id="form[description]" name="form[description]" maxlength="5000" prop:value=move || description_value.get()>{move || description_value.get()}</textarea>
                 {move || field("description").get().map(|m| view! { <p class="field-error">{m}</p> })}
             </div>
-            <div class="grid-2">
-                <TextField name="form[price]" label="Price" inputmode="decimal" required=true hint="For example 12.99" value=value("price") error=field("price") />
-                <TextField name="form[stock]" label="Stock" inputmode="numeric" required=true value=value("stock") error=field("stock") />
-            </div>
+            {single.then(|| view! {
+                <div class="grid-2">
+                    <TextField name="form[price]" label="Price" inputmode="decimal" required=true hint="For example 12.99" value=value("price") error=field("price") />
+                    <TextField name="form[stock]" label="Stock" inputmode="numeric" required=true value=value("stock") error=field("stock") />
+                </div>
+                <TextField name="form[sku]" label="SKU" maxlength=64u32 hint="Your code for it, like TEE-RED-M. Left empty, it is made from the web address." value=value("sku") error=field("sku") />
+            })}
+            {(!single).then(|| view! { <p class="muted">"Prices, SKUs and stock of this product are set per variant, in the table below."</p> })}
             <div class="field" class:has-error=move || field("category_id").get().is_some()>
                 <label for="form[category_id]">"Category"</label>
                 <select id="form[category_id]" name="form[category_id]">
@@ -262,7 +284,7 @@ pub fn AdminProductEditPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let status = ServerAction::<SetProductStatus>::new();
-    let stock = ServerAction::<AdjustStock>::new();
+    let variant_actions = VariantActions::new();
     let remove_image = ServerAction::<RemoveImage>::new();
     let delete = ServerAction::<DeleteProduct>::new();
     let product = Resource::new(
@@ -270,7 +292,7 @@ pub fn AdminProductEditPage() -> impl IntoView {
             (
                 id.get(),
                 status.version().get(),
-                stock.version().get(),
+                variant_actions.version(),
                 remove_image.version().get(),
             )
         },
@@ -297,14 +319,6 @@ pub fn AdminProductEditPage() -> impl IntoView {
             }
         })
     };
-    let stock_err = Signal::derive(move || stock.value().get().and_then(|r| r.err()));
-    let stock_ok = Signal::derive(move || {
-        stock
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|n| format!("Stock is now {n}."))
-    });
     let delete_err = Signal::derive(move || delete.value().get().and_then(|r| r.err()));
     let status_err = Signal::derive(move || status.value().get().and_then(|r| r.err()));
     view! {
@@ -324,7 +338,7 @@ pub fn AdminProductEditPage() -> impl IntoView {
                             let pid = p.id.clone();
                             let archived = p.status == ProductStatus::Archived;
                             let images = p.images.clone();
-                            let (pid1, pid2, pid3, pid4, pid5) = (pid.clone(), pid.clone(), pid.clone(), pid.clone(), pid.clone());
+                            let (pid2, pid3, pid4, pid5) = (pid.clone(), pid.clone(), pid.clone(), pid.clone());
                             view! {
                                 <PageTitle text=format!("{} – admin", p.name) />
                                 <Meta name="description" content="Edit a product." />
@@ -337,18 +351,9 @@ pub fn AdminProductEditPage() -> impl IntoView {
                                 <p class="muted">{format!("Price {} · stock {} · {}", p.price, p.stock, p.status.as_str())}</p>
                                 <ProductFormView product=Some(p.clone()) categories=cats />
 
-                                <section aria-labelledby="stock-title">
-                                    <h2 id="stock-title">"Adjust stock"</h2>
-                                    <FormSuccess message=stock_ok />
-                                    <ActionForm action=stock attr:class="stacked" attr:novalidate=true>
-                                        <FormAlert error=stock_err />
-                                        <input type="hidden" name="id" value=pid1 />
-                                        <TextField name="delta" label="Change" inputmode="numeric" hint="Units to add (e.g. 10) or remove (e.g. -2)."
-                                            value=Signal::derive(move || stock_err.get().and_then(|e| e.kept_value("delta")).unwrap_or_default())
-                                            error=Signal::derive(move || stock_err.get().and_then(|e| e.field_message("delta"))) />
-                                        <button type="submit">"Apply"</button>
-                                    </ActionForm>
-                                </section>
+                                <OptionsEditor product=p.clone() actions=variant_actions />
+                                <VariantTable product=p.clone() actions=variant_actions />
+                                <StockPanel product=p.clone() actions=variant_actions />
 
                                 <section aria-labelledby="pictures-title">
                                     <h2 id="pictures-title">"Pictures"</h2>

@@ -3,7 +3,9 @@
 //! only decides what to show; every admin server function checks the role itself.
 
 pub mod catalog;
+pub mod import;
 pub mod orders;
+pub mod variants;
 
 use leptos::prelude::*;
 use leptos_meta::Meta;

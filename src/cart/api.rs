@@ -58,69 +58,105 @@ pub async fn get_cart() -> Result<CartView, AppError> {
     Ok(store::view(&state.db, cart.as_ref(), state.currency()).await?)
 }
 
+/// Adds units of one variant of a product. The variant is `variant_id`, else the
+/// one with the chosen option values (`option1`..`option3`, as the product page's
+/// radio groups send them), else the product's only variant.
 #[server(endpoint = "cart/add")]
 pub async fn add_to_cart(
     product_id: String,
     quantity: Option<String>,
+    variant_id: Option<String>,
+    option1: Option<String>,
+    option2: Option<String>,
+    option3: Option<String>,
 ) -> Result<AddedToCart, AppError> {
     let qty_text = quantity.unwrap_or_else(|| "1".into());
     let qty = parse_quantity(&qty_text, false)
         .map_err(|m| AppError::field("quantity", m).keeping(&[("quantity", &qty_text)]))?;
     let pid = parse_id(&product_id)?;
+    let variant_id = match variant_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) => Some(parse_id(v)?),
+        None => None,
+    };
     let (state, owner) = owner(true).await?;
     let owner = owner.ok_or_else(|| kernel::Error::internal("a guest cart key was not created"))?;
     let product = crate::catalog::store::find_by_id(&state.db, &pid)
         .await?
         .filter(|p| p.status == crate::catalog::types::ProductStatus::Active)
         .ok_or_else(|| AppError::Conflict("Sorry, this product is no longer sold.".into()))?;
-    let (in_cart, count) = store::add(&state.db, &owner, &product, qty)
+    // Option values are what the shopper chose last (a form without JavaScript
+    // still carries the variant the page showed): they win over the id.
+    let chosen = [option1, option2, option3];
+    let by_options = chosen
+        .iter()
+        .any(|c| c.as_deref().is_some_and(|s| !s.trim().is_empty()));
+    let variant = product
+        .resolve_variant(
+            if by_options {
+                None
+            } else {
+                variant_id.as_ref()
+            },
+            &chosen,
+        )
+        .map_err(|m| AppError::field("options", m).keeping(&[("quantity", &qty_text)]))?;
+    let (in_cart, count) = store::add(&state.db, &owner, &product, variant, qty)
         .await
         .map_err(|e| AppError::from(e).keeping(&[("quantity", &qty_text)]))?;
     if web::is_plain_form_post() {
         web::redirect("/cart?added=1");
     }
     Ok(AddedToCart {
+        variant_label: product.variant_label(variant),
         product_name: product.name,
         quantity_in_cart: in_cart,
         item_count: count,
     })
 }
 
-/// Sets a line's quantity (0 removes the line).
+/// Sets a line's quantity (0 removes the line). A line is one variant.
 #[server(endpoint = "cart/update")]
-pub async fn update_cart_item(product_id: String, quantity: String) -> Result<(), AppError> {
-    let qty = parse_quantity(&quantity, true).map_err(|m| {
-        AppError::field(&format!("quantity-{product_id}"), m).keeping(&[("quantity", &quantity)])
-    })?;
-    let pid = parse_id(&product_id)?;
+pub async fn update_cart_item(variant_id: String, quantity: String) -> Result<(), AppError> {
+    let field = format!("quantity-{variant_id}");
+    let qty = parse_quantity(&quantity, true)
+        .map_err(|m| AppError::field(&field, m).keeping(&[("quantity", &quantity)]))?;
+    let vid = parse_id(&variant_id)?;
     let (state, owner) = owner(false).await?;
     let owner = owner.ok_or(AppError::NotFound)?;
     if !qty.is_zero() {
-        if let Some(p) = crate::catalog::store::find_by_id(&state.db, &pid).await? {
-            if qty.as_i64() > p.stock {
-                return Err(AppError::field(
-                    &format!("quantity-{product_id}"),
-                    if p.stock <= 0 {
-                        format!("Sorry, {} is sold out.", p.name)
+        if let Some(p) = crate::catalog::store::find_by_variant(&state.db, &vid).await? {
+            if let Some(v) = p.variant(&vid) {
+                if qty.as_i64() > v.stock {
+                    let label = p.variant_label(v);
+                    let what = if label.is_empty() {
+                        p.name.clone()
                     } else {
-                        format!("Only {} left of {}.", p.stock, p.name)
-                    },
-                ));
+                        format!("{} ({label})", p.name)
+                    };
+                    return Err(AppError::field(
+                        &field,
+                        store::sold_out_message(&what, v.stock, 0),
+                    ));
+                }
             }
         }
     }
-    if !store::set_quantity(&state.db, &owner, &pid, qty).await? {
+    if !store::set_quantity(&state.db, &owner, &vid, qty).await? {
         return Err(AppError::NotFound);
     }
     Ok(())
 }
 
 #[server(endpoint = "cart/remove")]
-pub async fn remove_cart_item(product_id: String) -> Result<(), AppError> {
-    let pid = parse_id(&product_id)?;
+pub async fn remove_cart_item(variant_id: String) -> Result<(), AppError> {
+    let vid = parse_id(&variant_id)?;
     let (state, owner) = owner(false).await?;
     let owner = owner.ok_or(AppError::NotFound)?;
-    store::remove(&state.db, &owner, &pid).await?;
+    store::remove(&state.db, &owner, &vid).await?;
     Ok(())
 }
 

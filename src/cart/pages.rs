@@ -35,7 +35,7 @@ pub fn provide_add_to_cart() {
     provide_context(shared);
 }
 
-fn use_add_to_cart() -> AddToCartShared {
+pub fn use_add_to_cart() -> AddToCartShared {
     use_context::<AddToCartShared>().unwrap_or_else(|| AddToCartShared {
         action: ServerAction::<AddToCart>::new(),
         attempted: RwSignal::new(None),
@@ -54,7 +54,7 @@ pub fn AddToCartNotice() -> impl IntoView {
         shared.action.value().get().and_then(|r| r.err()).map(|e| {
             view! {
                 <div class="alert alert-error" role="alert">
-                    <p>{format!("The product was not added to your cart: {}", e.field_message("quantity").unwrap_or_else(|| e.to_string()))}</p>
+                    <p>{format!("The product was not added to your cart: {}", e.field_message("quantity").or_else(|| e.field_message("options")).unwrap_or_else(|| e.to_string()))}</p>
                 </div>
             }
         })
@@ -234,10 +234,15 @@ fn CartRow(
     update: ServerAction<UpdateCartItem>,
     remove: ServerAction<RemoveCartItem>,
 ) -> impl IntoView {
-    let (pid_update, pid_remove) = (line.product_id.clone(), line.product_id.clone());
-    let (name_update, name_remove) = (line.name.clone(), line.name.clone());
-    let qty_id = format!("cart-qty-{}", line.product_id);
-    let field_key = format!("quantity-{}", line.product_id);
+    let (vid_update, vid_remove) = (line.variant_id.clone(), line.variant_id.clone());
+    let title = if line.variant_label.is_empty() {
+        line.name.clone()
+    } else {
+        format!("{} ({})", line.name, line.variant_label)
+    };
+    let (name_update, name_remove) = (title.clone(), title);
+    let qty_id = format!("cart-qty-{}", line.variant_id);
+    let field_key = format!("quantity-{}", line.variant_id);
     let err = {
         let key = field_key.clone();
         move || {
@@ -262,13 +267,15 @@ fn CartRow(
         <tr class:has-problem=line.problem.is_some()>
             <td>
                 {name_cell}
+                {(!line.variant_label.is_empty()).then(|| view! { <p class="variant-label">{line.variant_label.clone()}</p> })}
+                {(!line.sku.is_empty()).then(|| view! { <p class="muted sku">"SKU " {line.sku.clone()}</p> })}
                 {changed.map(|c| view! { <p class="stock-low">{c}</p> })}
                 {line.problem.clone().map(|p| view! { <p class="field-error">{p}</p> })}
             </td>
             <td class="num">{unit}</td>
             <td>
                 <ActionForm action=update attr:class="row-actions">
-                    <input type="hidden" name="product_id" value=pid_update />
+                    <input type="hidden" name="variant_id" value=vid_update />
                     <label for=qty_id.clone() class="visually-hidden">{format!("Quantity of {}", name_update)}</label>
                     <input id=qty_id class="qty-input" type="number" name="quantity" value=line.quantity.to_string()
                         min="0" max=MAX_LINE_QUANTITY inputmode="numeric" />
@@ -279,7 +286,7 @@ fn CartRow(
             <td class="num">{total}</td>
             <td>
                 <ActionForm action=remove>
-                    <input type="hidden" name="product_id" value=pid_remove />
+                    <input type="hidden" name="variant_id" value=vid_remove />
                     <button type="submit" class="link-button" aria-label=format!("Remove {} from cart", name_remove)>"Remove"</button>
                 </ActionForm>
             </td>

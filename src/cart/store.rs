@@ -17,9 +17,18 @@ pub const COLLECTION: &str = "carts";
 /// Guest carts are forgotten after this long without changes.
 const GUEST_CART_DAYS: i64 = 30;
 
+/// One cart line: units of one variant of a product.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CartItem {
     pub product_id: ObjectId,
+    /// The variant in the cart (lines from before variants get their product's
+    /// only variant from the migration).
+    pub variant_id: ObjectId,
+    /// What the variant was when added (shown if it is no longer sold).
+    #[serde(default)]
+    pub sku: String,
+    #[serde(default)]
+    pub variant_label: String,
     pub quantity: Quantity,
     /// The price when added, to tell the shopper if it changed.
     pub price_at_add: i64,
@@ -126,8 +135,9 @@ pub async fn item_count(db: &Database, owner: &Owner) -> Result<u32> {
 
 // ---------- changes ----------
 
-/// Adds `qty` units, never beyond what is in stock or the per-line maximum.
-/// Returns the quantity of this product now in the cart and the cart's unit count.
+/// Adds `qty` units of one variant, never beyond what is in stock or the
+/// per-line maximum. Returns the quantity of this variant now in the cart and the
+/// cart's unit count.
 ///
 /// The bounds are part of the update itself: the line grows only if it still has
 /// room for `qty` more (at most [`MAX_LINE_QUANTITY`] and the stock), and a new line
@@ -137,41 +147,45 @@ pub async fn add(
     db: &Database,
     owner: &Owner,
     product: &catalog::Product,
+    variant: &catalog::Variant,
     qty: Quantity,
 ) -> Result<(Quantity, u32)> {
-    let cap = i64::from(MAX_LINE_QUANTITY).min(product.stock);
+    let cap = i64::from(MAX_LINE_QUANTITY).min(variant.stock);
     let q = qty.as_i64();
     for _ in 0..4 {
         // The line exists and has room: add to it.
         let mut f = owner.filter();
         f.insert(
             "items",
-            doc! { "$elemMatch": { "product_id": product.id, "quantity": { "$lte": cap - q } } },
+            doc! { "$elemMatch": { "variant_id": variant.id, "quantity": { "$lte": cap - q } } },
         );
         let updated = carts(db)
             .find_one_and_update(
                 f,
                 doc! { "$inc": { "items.$[line].quantity": q, "version": 1 }, "$set": owner.touch() },
             )
-            .array_filters(vec![doc! { "line.product_id": product.id }])
+            .array_filters(vec![doc! { "line.variant_id": variant.id }])
             .return_document(ReturnDocument::After)
             .await?;
         if let Some(cart) = updated {
-            return Ok(counts_after(&cart, &product.id));
+            return Ok(counts_after(&cart, &variant.id));
         }
         // No such line (or no cart yet): push it while there is room for a line,
         // creating the cart if needed.
         if q <= cap {
             let mut f = owner.filter();
-            f.insert("items.product_id", doc! { "$ne": product.id });
+            f.insert("items.variant_id", doc! { "$ne": variant.id });
             f.insert(
                 format!("items.{}", MAX_CART_LINES - 1),
                 doc! { "$exists": false },
             );
             let item = line_bson(&CartItem {
                 product_id: product.id,
+                variant_id: variant.id,
+                sku: variant.sku.to_string(),
+                variant_label: product.variant_label(variant),
                 quantity: qty,
-                price_at_add: product.price,
+                price_at_add: variant.price,
                 added_at: DateTime::now(),
             })?;
             match carts(db)
@@ -188,7 +202,7 @@ pub async fn add(
                 .return_document(ReturnDocument::After)
                 .await
             {
-                Ok(Some(cart)) => return Ok(counts_after(&cart, &product.id)),
+                Ok(Some(cart)) => return Ok(counts_after(&cart, &variant.id)),
                 Ok(None) => return Err(Error::internal("an upserted cart was not returned")),
                 // The cart exists but the line is there (or the cart is full), or
                 // someone created the cart at this very moment: look and decide.
@@ -199,11 +213,13 @@ pub async fn add(
         let current = find(db, owner).await?;
         let in_cart = current
             .as_ref()
-            .and_then(|c| c.items.iter().find(|i| i.product_id == product.id))
+            .and_then(|c| c.items.iter().find(|i| i.variant_id == variant.id))
             .map(|i| i.quantity.as_i64());
         match in_cart {
-            Some(have) if have + q > cap => return Err(over_limit(product, have, q).into()),
-            None if q > cap => return Err(over_limit(product, 0, q).into()),
+            Some(have) if have + q > cap => {
+                return Err(over_limit(product, variant, have, q).into())
+            }
+            None if q > cap => return Err(over_limit(product, variant, 0, q).into()),
             None if current
                 .as_ref()
                 .is_some_and(|c| c.items.len() >= MAX_CART_LINES) =>
@@ -227,49 +243,61 @@ fn line_bson(item: &CartItem) -> Result<mongodb::bson::Bson> {
     mongodb::bson::to_bson(item).map_err(|e| Error::internal_from("encoding a cart line", e))
 }
 
-/// Units of `product_id` in the cart and units in the whole cart.
-fn counts_after(cart: &Cart, product_id: &ObjectId) -> (Quantity, u32) {
+/// Units of `variant_id` in the cart and units in the whole cart.
+fn counts_after(cart: &Cart, variant_id: &ObjectId) -> (Quantity, u32) {
     let in_cart = cart
         .items
         .iter()
-        .find(|i| i.product_id == *product_id)
+        .find(|i| i.variant_id == *variant_id)
         .map(|i| i.quantity)
         .unwrap_or(Quantity::ZERO);
     let units = cart.items.iter().map(|i| i.quantity.get()).sum();
     (in_cart, units)
 }
 
-/// Why `qty` more units of a product cannot go into a line that holds `have`.
-fn over_limit(product: &catalog::Product, have: i64, qty: i64) -> AppError {
+/// Why `qty` more units of a variant cannot go into a line that holds `have`.
+fn over_limit(
+    product: &catalog::Product,
+    variant: &catalog::Variant,
+    have: i64,
+    qty: i64,
+) -> AppError {
     if have + qty > i64::from(MAX_LINE_QUANTITY) {
         return AppError::field(
             "quantity",
             format!("You can have at most {MAX_LINE_QUANTITY} of one product in your cart (you have {have})."),
         );
     }
-    let msg = match (product.stock, have) {
-        (s, _) if s <= 0 => format!("Sorry, {} is sold out.", product.name),
-        (s, 0) => format!("Only {s} left of {}.", product.name),
-        (s, c) => format!(
-            "Only {s} left of {}, and you already have {c} in your cart.",
-            product.name
-        ),
+    let label = product.variant_label(variant);
+    let what = if label.is_empty() {
+        product.name.clone()
+    } else {
+        format!("{} ({label})", product.name)
     };
-    AppError::field("quantity", msg)
+    AppError::field("quantity", sold_out_message(&what, variant.stock, have))
+}
+
+/// "Sorry, X is sold out." / "Only 3 left of X." for `what` with `stock` left.
+pub fn sold_out_message(what: &str, stock: i64, have: i64) -> String {
+    match (stock, have) {
+        (s, _) if s <= 0 => format!("Sorry, {what} is sold out."),
+        (s, 0) => format!("Only {s} left of {what}."),
+        (s, c) => format!("Only {s} left of {what}, and you already have {c} in your cart."),
+    }
 }
 
 /// Sets a line's quantity (0 removes it). False if the line was not there.
 pub async fn set_quantity(
     db: &Database,
     owner: &Owner,
-    product_id: &ObjectId,
+    variant_id: &ObjectId,
     qty: Quantity,
 ) -> Result<bool> {
     if qty.is_zero() {
-        return remove(db, owner, product_id).await;
+        return remove(db, owner, variant_id).await;
     }
     let mut f = owner.filter();
-    f.insert("items.product_id", product_id);
+    f.insert("items.variant_id", variant_id);
     let mut set = owner.touch();
     set.insert("items.$.quantity", qty.as_i64());
     let res = carts(db)
@@ -278,14 +306,14 @@ pub async fn set_quantity(
     Ok(res.matched_count == 1)
 }
 
-pub async fn remove(db: &Database, owner: &Owner, product_id: &ObjectId) -> Result<bool> {
+pub async fn remove(db: &Database, owner: &Owner, variant_id: &ObjectId) -> Result<bool> {
     let mut f = owner.filter();
-    f.insert("items.product_id", product_id);
+    f.insert("items.variant_id", variant_id);
     let res = carts(db)
         .update_one(
             f,
             doc! {
-                "$pull": { "items": { "product_id": product_id } },
+                "$pull": { "items": { "variant_id": variant_id } },
                 "$inc": { "version": 1 },
                 "$set": owner.touch(),
             },
@@ -339,14 +367,15 @@ pub async fn merge_guest_into_user(
     for item in &guest_cart.items {
         let in_user = user_cart
             .as_ref()
-            .and_then(|c| c.items.iter().find(|i| i.product_id == item.product_id))
+            .and_then(|c| c.items.iter().find(|i| i.variant_id == item.variant_id))
             .map(|i| i.quantity.get())
             .unwrap_or(0);
         // Cap at stock, but never below what the account already had.
         let stock = products
             .iter()
             .find(|p| p.id == item.product_id)
-            .map(|p| u32::try_from(p.stock.max(0)).unwrap_or(u32::MAX))
+            .and_then(|p| p.variant(&item.variant_id))
+            .map(|v| u32::try_from(v.stock.max(0)).unwrap_or(u32::MAX))
             .unwrap_or(item.quantity.get());
         let cap = stock.min(MAX_LINE_QUANTITY).max(in_user);
         let merged = in_user
@@ -356,7 +385,7 @@ pub async fn merge_guest_into_user(
         if in_user > 0 {
             if merged != in_user {
                 let q = Quantity::new(merged).ok_or_else(|| Error::internal("merged quantity"))?;
-                set_quantity(db, &user, &item.product_id, q).await?;
+                set_quantity(db, &user, &item.variant_id, q).await?;
             }
         } else {
             // A line the account did not have: keep it even if the product is gone or
@@ -375,7 +404,7 @@ pub async fn merge_guest_into_user(
 
 async fn push_line(db: &Database, owner: &Owner, item: &CartItem, qty: Quantity) -> Result<()> {
     let mut f = owner.filter();
-    f.insert("items.product_id", doc! { "$ne": item.product_id });
+    f.insert("items.variant_id", doc! { "$ne": item.variant_id });
     let line = line_bson(&CartItem {
         quantity: qty,
         ..item.clone()
@@ -406,11 +435,29 @@ pub async fn view(db: &Database, cart: Option<&Cart>, currency: Currency) -> Res
     let mut count = 0u32;
     for item in &cart.items {
         count += item.quantity.get();
-        let Some(p) = products.iter().find(|p| p.id == item.product_id) else {
+        let found = products
+            .iter()
+            .find(|p| p.id == item.product_id)
+            .and_then(|p| p.variant(&item.variant_id).map(|v| (p, v)));
+        let Some((p, v)) = found else {
+            let gone = products.iter().find(|p| p.id == item.product_id);
+            let (name, problem) = match gone {
+                Some(p) => (
+                    p.name.clone(),
+                    "This choice is no longer sold. Remove it to continue.",
+                ),
+                None => (
+                    "A product that is no longer sold".to_string(),
+                    "This product is no longer sold. Remove it to continue.",
+                ),
+            };
             lines.push(CartLine {
                 product_id: item.product_id.to_hex(),
-                slug: String::new(),
-                name: "A product that is no longer sold".into(),
+                variant_id: item.variant_id.to_hex(),
+                sku: item.sku.clone(),
+                variant_label: item.variant_label.clone(),
+                slug: gone.map(|p| p.slug.to_string()).unwrap_or_default(),
+                name,
                 image_url: crate::catalog::types::PLACEHOLDER_IMAGE.into(),
                 image_alt: "No longer available".into(),
                 quantity: item.quantity,
@@ -418,29 +465,30 @@ pub async fn view(db: &Database, cart: Option<&Cart>, currency: Currency) -> Res
                 line_total: Money::zero(currency),
                 stock: 0,
                 previous_price: None,
-                problem: Some("This product is no longer sold. Remove it to continue.".into()),
+                problem: Some(problem.into()),
                 available: false,
             });
             continue;
         };
-        let (image_url, image_alt) = p.first_image();
+        let (image_url, image_alt) = p.variant_image(v);
         let problem = if p.status != ProductStatus::Active {
             Some("This product is no longer sold. Remove it to continue.".to_string())
         } else if p.currency != currency {
             Some("This product is priced in another currency. Remove it to continue.".to_string())
-        } else if p.stock <= 0 {
+        } else if v.stock <= 0 {
             Some("Sold out since you added it. Remove it to continue.".to_string())
-        } else if item.quantity.as_i64() > p.stock {
+        } else if item.quantity.as_i64() > v.stock {
             Some(format!(
                 "Only {} left: lower the quantity to continue.",
-                p.stock
+                v.stock
             ))
         } else {
             None
         };
         let available = problem.is_none();
+        let unit_price = p.money(v.price);
         let line_total = if available {
-            p.price()
+            unit_price
                 .checked_mul(u64::from(item.quantity))
                 .ok_or_else(|| Error::internal("a cart line total overflowed"))?
         } else {
@@ -451,15 +499,18 @@ pub async fn view(db: &Database, cart: Option<&Cart>, currency: Currency) -> Res
             .ok_or_else(|| Error::internal("the cart subtotal overflowed"))?;
         lines.push(CartLine {
             product_id: p.id.to_hex(),
+            variant_id: v.id.to_hex(),
+            sku: v.sku.to_string(),
+            variant_label: p.variant_label(v),
             slug: p.slug.to_string(),
             name: p.name.clone(),
             image_url,
             image_alt,
             quantity: item.quantity,
-            unit_price: p.price(),
+            unit_price,
             line_total,
-            stock: p.stock,
-            previous_price: (p.price != item.price_at_add)
+            stock: v.stock,
+            previous_price: (v.price != item.price_at_add)
                 .then(|| Money::new(item.price_at_add, p.currency)),
             problem,
             available,
@@ -471,4 +522,64 @@ pub async fn view(db: &Database, cart: Option<&Cart>, currency: Currency) -> Res
         item_count: count,
         checkout_key: format!("{}:{}", cart.id.to_hex(), cart.version),
     })
+}
+
+/// Migration: cart lines from before variants name their product's only variant
+/// (a line whose product is gone keeps the product id in its place, so the cart
+/// page shows it as no longer sold and nothing the shopper chose is dropped).
+pub async fn lines_to_variants(db: Database) -> Result<u64> {
+    use futures::TryStreamExt;
+    let coll = db.collection::<Document>(COLLECTION);
+    let mut cursor = coll
+        .find(doc! { "items": { "$elemMatch": { "variant_id": { "$exists": false } } } })
+        .await
+        .context("finding carts from before variants")?;
+    let mut changed = 0;
+    while let Some(cart) = cursor.try_next().await? {
+        let Ok(id) = cart.get_object_id("_id") else {
+            continue;
+        };
+        let items = cart
+            .get_array("items")
+            .map(|a| a.to_vec())
+            .unwrap_or_default();
+        let product_ids: Vec<ObjectId> = items
+            .iter()
+            .filter_map(|i| i.as_document()?.get_object_id("product_id").ok())
+            .collect();
+        let defaults = crate::catalog::migrate::default_variants(&db, &product_ids).await?;
+        let next: Vec<mongodb::bson::Bson> = items
+            .iter()
+            .cloned()
+            .map(|item| match item {
+                mongodb::bson::Bson::Document(mut d) if !d.contains_key("variant_id") => {
+                    let pid = d.get_object_id("product_id").ok();
+                    let found = defaults.iter().find(|(p, _, _)| Some(*p) == pid);
+                    match (found, pid) {
+                        (Some((_, vid, sku)), _) => {
+                            d.insert("variant_id", *vid);
+                            d.insert("sku", sku.clone());
+                        }
+                        (None, Some(pid)) => {
+                            d.insert("variant_id", pid);
+                            d.insert("sku", "");
+                        }
+                        (None, None) => {}
+                    }
+                    d.insert("variant_label", "");
+                    mongodb::bson::Bson::Document(d)
+                }
+                other => other,
+            })
+            .collect();
+        let res = coll
+            .update_one(
+                doc! { "_id": id, "items": items },
+                doc! { "$set": { "items": next } },
+            )
+            .await
+            .context("moving a cart to variants")?;
+        changed += res.modified_count;
+    }
+    Ok(changed)
 }

@@ -9,10 +9,14 @@ pub const MAX_LINE_QUANTITY: u32 = 99;
 /// Most different products in one cart.
 pub const MAX_CART_LINES: usize = 100;
 
-/// One line of the cart, priced from the product's current data.
+/// One line of the cart (one variant), priced from the product's current data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLine {
     pub product_id: String,
+    pub variant_id: String,
+    pub sku: String,
+    /// "Size: M · Colour: Red" (empty for a product without options).
+    pub variant_label: String,
     pub slug: String,
     pub name: String,
     pub image_url: String,
@@ -70,6 +74,9 @@ pub fn parse_quantity(input: &str, allow_zero: bool) -> Result<Quantity, String>
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddedToCart {
     pub product_name: String,
+    /// The variant added ("Size: M · Colour: Red"; empty without options).
+    #[serde(default)]
+    pub variant_label: String,
     pub quantity_in_cart: Quantity,
     pub item_count: u32,
 }

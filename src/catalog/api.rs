@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use super::types::{
-    CategoryView, HomeData, ProductDetail, ProductForm, SearchParams, SearchResults,
+    CategoryView, HomeData, OptionsForm, ProductDetail, ProductForm, SearchParams, SearchResults,
+    StockHistory, VariantsForm,
 };
 use crate::shared::AppError;
 
@@ -16,7 +17,7 @@ use {
     crate::kernel::auth::require_admin,
     crate::kernel::db::parse_id,
     crate::kernel::Error,
-    crate::shared::{FormErrors, Slug},
+    crate::shared::{FormErrors, Money, Slug},
     mongodb::bson::{oid::ObjectId, DateTime},
 };
 
@@ -181,7 +182,23 @@ pub async fn save_product(
 ) -> Result<String, AppError> {
     require_admin().await?;
     let state = app_state()?;
-    let valid = form.validate(state.settings.currency)?;
+    let existing_id = match id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) => Some(parse_id(id)?),
+        None => None,
+    };
+    let current = match &existing_id {
+        Some(oid) => Some(
+            store::find_by_id(&state.db, oid)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    // A product with options has its prices and stock in its variants.
+    let single = current
+        .as_ref()
+        .is_none_or(|p| p.options.is_empty() && p.variants.len() == 1);
+    let valid = form.validate_for(state.settings.currency, single)?;
     let kept = form.kept();
     let keep = |e: AppError| {
         let refs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -205,9 +222,9 @@ pub async fn save_product(
         }
         None => None,
     };
-    let saved = match id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let saved = match current {
         None => {
-            let product = store::new_product(&valid, category_id);
+            let product = store::new_product(&valid, state.settings.currency, category_id);
             store::insert_product(&state.db, &product)
                 .await
                 .map_err(|e| keep(e.into()))?;
@@ -218,8 +235,8 @@ pub async fn save_product(
             ));
             product
         }
-        Some(id) => {
-            let oid = parse_id(id)?;
+        Some(current) => {
+            let oid = current.id;
             let expected = match expected_stock.as_deref().map(str::trim) {
                 None | Some("") => None,
                 Some(s) => Some(s.parse::<i64>().map_err(|_| {
@@ -228,7 +245,7 @@ pub async fn save_product(
                     )
                 })?),
             };
-            match store::update_product(&state.db, &oid, &valid, category_id, expected)
+            match store::update_product(&state.db, &current, &valid, category_id, expected)
                 .await
                 .map_err(|e| keep(e.into()))?
             {
@@ -245,6 +262,22 @@ pub async fn save_product(
             }
         }
     };
+    if let (Some(was), Some(v)) = (expected_stock_of(&expected_stock), saved.default_variant()) {
+        if v.stock != was {
+            let admin = require_admin().await?;
+            super::stock::record(
+                &state.db,
+                saved.id,
+                v.id,
+                v.sku.as_str(),
+                v.stock - was,
+                v.stock,
+                &admin.name,
+                "Set in the product form",
+            )
+            .await?;
+        }
+    }
     state.search.apply(std::slice::from_ref(&saved), &[])?;
     Ok(saved.id.to_hex())
 }
@@ -302,43 +335,388 @@ pub async fn delete_product(id: String, confirm: Option<String>) -> Result<(), A
     Ok(())
 }
 
-/// Adds or removes units (e.g. "+10" after a delivery, "-2" for damaged goods).
+#[cfg(feature = "ssr")]
+fn expected_stock_of(raw: &Option<String>) -> Option<i64> {
+    raw.as_deref().and_then(|s| s.trim().parse::<i64>().ok())
+}
+
+/// Adds or removes units of one variant (e.g. "+10" after a delivery, "-2" for
+/// damaged goods), with an optional note; the change is kept in the stock history.
+/// Without `variant_id`, the product's only variant.
 #[server(endpoint = "admin/products/stock")]
-pub async fn adjust_stock(id: String, delta: String) -> Result<i64, AppError> {
-    require_admin().await?;
+pub async fn adjust_stock(
+    id: String,
+    delta: String,
+    variant_id: Option<String>,
+    note: Option<String>,
+) -> Result<i64, AppError> {
+    let admin = require_admin().await?;
     let state = app_state()?;
     let oid = parse_id(&id)?;
+    let keep = |e: AppError| e.keeping(&[("delta", &delta)]);
     let d: i64 = delta.trim().trim_start_matches('+').parse().map_err(|_| {
-        AppError::field("delta", "Enter a whole number such as 10 or -3.")
-            .keeping(&[("delta", &delta)])
+        keep(AppError::field(
+            "delta",
+            "Enter a whole number such as 10 or -3.",
+        ))
     })?;
     if d == 0 || d.abs() > super::types::MAX_STOCK {
-        return Err(AppError::field(
+        return Err(keep(AppError::field(
             "delta",
             format!(
                 "Enter a change between -{max} and {max}, not 0.",
                 max = super::types::MAX_STOCK
             ),
-        )
-        .keeping(&[("delta", &delta)]));
+        )));
     }
-    let Some(new_stock) = store::adjust_stock(&state.db, &oid, d).await? else {
-        let exists = store::find_by_id(&state.db, &oid).await?;
-        return match exists {
+    let note = note.unwrap_or_default();
+    let note = note.trim();
+    if note.chars().count() > super::stock::MAX_NOTE_CHARS
+        || crate::shared::text::has_stray_control(note, false)
+    {
+        return Err(keep(AppError::field(
+            "note",
+            format!(
+                "Keep the note under {} characters, on one line.",
+                super::stock::MAX_NOTE_CHARS
+            ),
+        )));
+    }
+    let product = store::find_by_id(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let variant = match variant_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) => product.variant(&parse_id(v)?).ok_or(AppError::NotFound)?,
+        None => product
+            .variants
+            .first()
+            .filter(|_| product.variants.len() == 1)
+            .ok_or_else(|| {
+                keep(AppError::field(
+                    "variant_id",
+                    "Choose which variant's stock to change.",
+                ))
+            })?,
+    };
+    let Some(new_stock) = store::adjust_stock(&state.db, &oid, &variant.id, d).await? else {
+        let now = store::find_by_id(&state.db, &oid)
+            .await?
+            .and_then(|p| p.variant(&variant.id).map(|v| v.stock));
+        return match now {
             None => Err(AppError::NotFound),
-            Some(p) => Err(AppError::field(
+            Some(stock) => Err(keep(AppError::field(
                 "delta",
                 format!(
-                    "Stock cannot go below 0 or above {}; there are {} now.",
+                    "Stock cannot go below 0 or above {}; there are {stock} now.",
                     super::types::MAX_STOCK,
-                    p.stock
                 ),
-            )
-            .keeping(&[("delta", &delta)])),
+            ))),
         };
     };
+    super::stock::record(
+        &state.db,
+        oid,
+        variant.id,
+        variant.sku.as_str(),
+        d,
+        new_stock,
+        &admin.name,
+        note,
+    )
+    .await?;
     super::sync::refresh(&state.db, &state.search, &[oid]).await?;
     Ok(new_stock)
+}
+
+/// A product's stock history (admin).
+#[server(endpoint = "admin/products/stock-history")]
+pub async fn get_stock_history(id: String) -> Result<StockHistory, AppError> {
+    require_admin().await?;
+    let state = app_state()?;
+    let oid = parse_id(&id)?;
+    Ok(StockHistory {
+        entries: super::stock::history(&state.db, &oid, 50).await?,
+    })
+}
+
+/// Sets a product's options and builds its variant matrix: every combination of
+/// the values. Combinations it already sells keep their variant; new ones start
+/// with no stock; a removed combination's variant goes (not while unpaid orders
+/// hold it; paid orders keep their own copy of what was sold).
+#[server(endpoint = "admin/products/options")]
+pub async fn save_options(id: String, options: OptionsForm) -> Result<(), AppError> {
+    require_admin().await?;
+    let state = app_state()?;
+    let oid = parse_id(&id)?;
+    let valid = options.validate()?;
+    let kept = options.kept();
+    let keep = |e: AppError| {
+        let refs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        e.keeping(&refs)
+    };
+    let product = store::find_by_id(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let opts: Vec<store::ProductOption> = valid
+        .into_iter()
+        .map(|o| store::ProductOption {
+            name: o.name,
+            values: o.values,
+        })
+        .collect();
+    let mut variants = store::build_matrix(&product, &opts);
+    // New SKUs must not be taken by another product.
+    for v in variants.iter_mut() {
+        if product.variant(&v.id).is_some() {
+            continue;
+        }
+        let mut n = 2;
+        while store::find_by_sku(&state.db, &v.sku)
+            .await?
+            .is_some_and(|p| p.id != oid)
+        {
+            v.sku = store::variant_sku(v.sku.as_str(), &[n.to_string()]);
+            n += 1;
+            if n > 50 {
+                return Err(keep(AppError::field(
+                    "name1",
+                    "Could not make unique SKUs for the new variants; change the product's SKU first.",
+                )));
+            }
+        }
+    }
+    let removed: Vec<&store::Variant> = product
+        .variants
+        .iter()
+        .filter(|old| !variants.iter().any(|v| v.id == old.id))
+        .collect();
+    if let Some(held) = removed.iter().find(|v| {
+        product
+            .reservations
+            .iter()
+            .any(|r| r.variant_id == Some(v.id))
+    }) {
+        return Err(keep(AppError::field(
+            "values1",
+            format!(
+                "Unpaid orders hold {} ({}); keep that value until they are paid or cancelled.",
+                held.sku,
+                product.variant_label(held)
+            ),
+        )));
+    }
+    match store::replace_variants(&state.db, &product, &opts, &variants, product.stock)
+        .await
+        .map_err(|e| keep(e.into()))?
+    {
+        Some(saved) => {
+            tracing::info!(product_id = %oid, variants = saved.variants.len(), "product options saved");
+            state.search.apply(std::slice::from_ref(&saved), &[])?;
+            Ok(())
+        }
+        None => Err(keep(AppError::Conflict(
+            "The product changed while you were editing (an order was placed or another admin saved). Reload and try again; nothing was saved.".into(),
+        ))),
+    }
+}
+
+/// Saves the variant table: SKU, price, compare-at price, stock, weight and
+/// picture of every variant. Stock is saved only where nobody changed it since
+/// the table was shown; each stock change is kept in the history.
+#[server(endpoint = "admin/products/variants")]
+pub async fn save_variants(id: String, variants: VariantsForm) -> Result<(), AppError> {
+    let admin = require_admin().await?;
+    let state = app_state()?;
+    let oid = parse_id(&id)?;
+    let rows = variants.validate(state.settings.currency)?;
+    let kept = variants.kept();
+    let keep = |e: AppError| {
+        let refs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        e.keeping(&refs)
+    };
+    let product = store::find_by_id(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let stale = || {
+        keep(AppError::Conflict(
+            "The variants changed while you were editing (an order was placed or another admin saved). Reload to see them; nothing was saved.".into(),
+        ))
+    };
+    if rows.len() != product.variants.len() {
+        return Err(stale());
+    }
+    let mut next = Vec::with_capacity(rows.len());
+    let mut changes = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let Some(current) = ObjectId::parse_str(&row.id)
+            .ok()
+            .and_then(|vid| product.variant(&vid))
+        else {
+            return Err(stale());
+        };
+        if current.stock != row.stock_was {
+            return Err(stale());
+        }
+        let image_id = match &row.image_id {
+            Some(img) => Some(
+                ObjectId::parse_str(img)
+                    .ok()
+                    .filter(|i| product.images.iter().any(|p| p.id == *i))
+                    .ok_or_else(|| {
+                        keep(AppError::field(
+                            &super::types::row_key(i, "image_id"),
+                            "Choose one of this product's pictures.",
+                        ))
+                    })?,
+            ),
+            None => None,
+        };
+        if row.stock != current.stock {
+            changes.push((
+                current.id,
+                row.sku.clone(),
+                row.stock - current.stock,
+                row.stock,
+            ));
+        }
+        next.push(store::Variant {
+            id: current.id,
+            sku: row.sku.clone(),
+            options: current.options.clone(),
+            price: row.price.minor(),
+            compare_at: row.compare_at.map(|c| c.minor()),
+            stock: row.stock,
+            weight_grams: row.weight_grams,
+            image_id,
+        });
+    }
+    let saved =
+        store::replace_variants(&state.db, &product, &product.options, &next, product.stock)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                // A SKU another product uses: point at its row.
+                AppError::Invalid(f) if f.get("sku").is_some() => {
+                    let taken = rows
+                        .iter()
+                        .position(|r| product.variants.iter().all(|v| v.sku != r.sku))
+                        .unwrap_or(0);
+                    keep(AppError::field(
+                        &super::types::row_key(taken, "sku"),
+                        "Another product already uses this SKU.",
+                    ))
+                }
+                other => keep(other),
+            })?
+            .ok_or_else(stale)?;
+    for (vid, sku, delta, after) in changes {
+        super::stock::record(
+            &state.db,
+            oid,
+            vid,
+            sku.as_str(),
+            delta,
+            after,
+            &admin.name,
+            "Set in the variant table",
+        )
+        .await?;
+    }
+    state.search.apply(std::slice::from_ref(&saved), &[])?;
+    Ok(())
+}
+
+/// Changes every variant at once: `price` sets every price, `stock` adds units to
+/// every variant (each change kept in the history).
+#[server(endpoint = "admin/products/variants-bulk")]
+pub async fn bulk_variants(id: String, action: String, value: String) -> Result<(), AppError> {
+    let admin = require_admin().await?;
+    let state = app_state()?;
+    let oid = parse_id(&id)?;
+    let product = store::find_by_id(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match action.as_str() {
+        "price" => {
+            let price = Money::parse(&value, state.settings.currency)
+                .map_err(|m| AppError::field("bulk_price", m).keeping(&[("bulk_price", &value)]))?;
+            let next: Vec<store::Variant> = product
+                .variants
+                .iter()
+                .map(|v| store::Variant {
+                    price: price.minor(),
+                    // A sale price at or above the new price is no sale any more.
+                    compare_at: v.compare_at.filter(|c| *c > price.minor()),
+                    ..v.clone()
+                })
+                .collect();
+            let saved = store::replace_variants(
+                &state.db,
+                &product,
+                &product.options,
+                &next,
+                product.stock,
+            )
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict("The product changed meanwhile; reload and try again.".into())
+            })?;
+            state.search.apply(std::slice::from_ref(&saved), &[])?;
+        }
+        "stock" => {
+            let n: i64 = value
+                .trim()
+                .trim_start_matches('+')
+                .parse()
+                .ok()
+                .filter(|n: &i64| *n != 0 && n.abs() <= super::types::MAX_STOCK)
+                .ok_or_else(|| {
+                    AppError::field(
+                        "bulk_stock",
+                        "Enter a whole number such as 10 or -3, not 0.",
+                    )
+                    .keeping(&[("bulk_stock", &value)])
+                })?;
+            // Each variant separately and atomically: one that would go below
+            // zero is left as it is and named.
+            let mut refused = Vec::new();
+            for v in &product.variants {
+                match store::adjust_stock(&state.db, &oid, &v.id, n).await? {
+                    Some(after) => {
+                        super::stock::record(
+                            &state.db,
+                            oid,
+                            v.id,
+                            v.sku.as_str(),
+                            n,
+                            after,
+                            &admin.name,
+                            "Added to every variant",
+                        )
+                        .await?
+                    }
+                    None => refused.push(v.sku.to_string()),
+                }
+            }
+            super::sync::refresh(&state.db, &state.search, &[oid]).await?;
+            if !refused.is_empty() {
+                return Err(AppError::field(
+                    "bulk_stock",
+                    format!(
+                        "Changed every variant except {} (stock cannot go below 0 or above {}).",
+                        refused.join(", "),
+                        super::types::MAX_STOCK
+                    ),
+                )
+                .keeping(&[("bulk_stock", &value)]));
+            }
+        }
+        _ => return Err(AppError::BadRequest("Unknown bulk change.".into())),
+    }
+    Ok(())
 }
 
 #[server(endpoint = "admin/products/remove-image")]
@@ -555,4 +933,30 @@ pub async fn delete_category(id: String) -> Result<(), AppError> {
 async fn refresh_categories(state: &super::Ctx) -> Result<(), AppError> {
     super::sync::full_build(&state.db, &state.search, &|_| {}).await?;
     Ok(())
+}
+
+// ---------- admin: CSV import and export ----------
+
+/// One import job (admin): its progress, or the lines that stopped it.
+#[server(endpoint = "admin/products/import-job")]
+pub async fn import_job(id: String) -> Result<super::types::ImportJobView, AppError> {
+    require_admin().await?;
+    let state = app_state()?;
+    let oid = parse_id(&id)?;
+    Ok(super::import::find_job(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .view())
+}
+
+/// The latest import jobs (admin).
+#[server(endpoint = "admin/products/import-jobs")]
+pub async fn recent_imports() -> Result<Vec<super::types::ImportJobView>, AppError> {
+    require_admin().await?;
+    let state = app_state()?;
+    Ok(super::import::recent_jobs(&state.db, 10)
+        .await?
+        .iter()
+        .map(|j| j.view())
+        .collect())
 }

@@ -6,11 +6,19 @@ pub mod api;
 pub mod types;
 
 #[cfg(feature = "ssr")]
+pub mod csv;
+#[cfg(feature = "ssr")]
 pub mod images;
+#[cfg(feature = "ssr")]
+pub mod import;
+#[cfg(feature = "ssr")]
+pub mod migrate;
 #[cfg(feature = "ssr")]
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod seed;
+#[cfg(feature = "ssr")]
+pub mod stock;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
@@ -68,6 +76,8 @@ mod server {
     /// Every index the catalog queries by.
     pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::error::Error> {
         super::store::ensure_indexes(db).await?;
+        super::stock::ensure_indexes(db).await?;
+        super::import::ensure_indexes(db).await?;
         super::sync::ensure_indexes(db).await
     }
 
@@ -91,8 +101,24 @@ mod server {
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 images::MAX_UPLOAD_BODY,
             ));
+        let imports = axum::Router::new()
+            .route(
+                "/admin/products/import/upload",
+                axum::routing::post(super::import::upload),
+            )
+            .layer(axum::extract::DefaultBodyLimit::max(
+                super::import::MAX_UPLOAD_BYTES + 64 * 1024,
+            ))
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                super::import::MAX_UPLOAD_BYTES + 64 * 1024,
+            ));
         axum::Router::new()
             .route("/images/{id}", axum::routing::get(images::serve))
+            .route(
+                "/admin/products/export.csv",
+                axum::routing::get(super::import::download),
+            )
             .merge(uploads)
+            .merge(imports)
     }
 }

@@ -42,7 +42,59 @@ struct CategorySpec {
     tags: &'static [&'static str],
     /// Price range in cents.
     price: (i64, i64),
+    /// Weight range in grams.
+    grams: (i64, i64),
 }
+
+/// One option of a demo product: name, values, and each value's price step in percent.
+type OptionPlan = (&'static str, Vec<&'static str>, Vec<i64>);
+
+/// The options a demo product is sold in, by what it is.
+fn options_for(noun: &str, category: &str, rng: &mut Rng) -> Vec<OptionPlan> {
+    let colours = |rng: &mut Rng| {
+        let start = rng.below(COLOUR_NAMES.len() as u64) as usize;
+        let n = 2 + rng.below(2) as usize;
+        (0..n)
+            .map(|k| COLOUR_NAMES[(start + k) % COLOUR_NAMES.len()])
+            .collect::<Vec<_>>()
+    };
+    match (category, noun) {
+        ("clothing", "Sweater" | "T-Shirt" | "Rain Jacket") => {
+            let c = colours(rng);
+            let n = c.len();
+            vec![
+                ("Size", vec!["XS", "S", "M", "L", "XL"], vec![0, 0, 0, 0, 5]),
+                ("Colour", c, vec![0; n]),
+            ]
+        }
+        ("clothing", "Socks") => {
+            let c = colours(rng);
+            let n = c.len();
+            vec![
+                ("Size", vec!["S/M", "L/XL"], vec![0, 0]),
+                ("Colour", c, vec![0; n]),
+            ]
+        }
+        ("clothing", _) => {
+            let c = colours(rng);
+            let n = c.len();
+            vec![("Colour", c, vec![0; n])]
+        }
+        ("furniture", _) => vec![(
+            "Finish",
+            vec!["Natural oak", "Smoked walnut", "Black ash"],
+            vec![0, 20, 10],
+        )],
+        ("lighting", "Desk Lamp" | "Floor Lamp" | "Pendant Light") => vec![(
+            "Finish",
+            vec!["Brushed brass", "Matte black", "White"],
+            vec![15, 0, 0],
+        )],
+        _ => Vec::new(),
+    }
+}
+
+const COLOUR_NAMES: &[&str] = &["Black", "White", "Sage", "Navy", "Sand", "Rust", "Charcoal"];
 
 const CATEGORIES: &[CategorySpec] = &[
     CategorySpec {
@@ -60,6 +112,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Wool", "Linen", "Ceramic", "Glass", "Cotton"],
         tags: &["home", "decor", "gift"],
+        grams: (300, 4000),
         price: (1200, 12000),
     },
     CategorySpec {
@@ -77,6 +130,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Brass", "Oak", "Walnut", "Steel", "Paper", "Glass"],
         tags: &["lighting", "lamp", "led"],
+        grams: (400, 6000),
         price: (1500, 25000),
     },
     CategorySpec {
@@ -94,6 +148,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Steel", "Cast Iron", "Bamboo", "Ceramic", "Copper"],
         tags: &["kitchen", "cooking", "tools"],
+        grams: (200, 5000),
         price: (900, 18000),
     },
     CategorySpec {
@@ -111,6 +166,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Oak", "Walnut", "Pine", "Steel", "Rattan"],
         tags: &["furniture", "living room"],
+        grams: (4000, 30000),
         price: (4900, 89000),
     },
     CategorySpec {
@@ -133,6 +189,7 @@ const CATEGORIES: &[CategorySpec] = &[
             "Recycled Plastic",
         ],
         tags: &["garden", "outdoor", "plants"],
+        grams: (300, 15000),
         price: (700, 9000),
     },
     CategorySpec {
@@ -150,6 +207,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Nylon", "Ripstop", "Titanium", "Aluminium", "Down"],
         tags: &["camping", "hiking", "outdoor"],
+        grams: (200, 6000),
         price: (1500, 45000),
     },
     CategorySpec {
@@ -167,6 +225,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Aluminium", "Matte", "Compact", "Wireless"],
         tags: &["electronics", "gadget", "tech"],
+        grams: (100, 3000),
         price: (1900, 24000),
     },
     CategorySpec {
@@ -183,6 +242,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Wireless", "Studio", "Portable", "Noise-Cancelling"],
         tags: &["audio", "music", "sound"],
+        grams: (150, 4000),
         price: (2900, 39000),
     },
     CategorySpec {
@@ -200,6 +260,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Leather", "Recycled Paper", "Bamboo", "Felt", "Steel"],
         tags: &["office", "stationery", "desk"],
+        grams: (100, 8000),
         price: (500, 15000),
     },
     CategorySpec {
@@ -217,6 +278,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Hardcover", "Paperback", "Illustrated", "Pocket"],
         tags: &["books", "reading", "gift"],
+        grams: (200, 1500),
         price: (900, 4500),
     },
     CategorySpec {
@@ -234,6 +296,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Wooden", "Cardboard", "Organic Cotton", "Recycled"],
         tags: &["toys", "games", "kids"],
+        grams: (100, 2500),
         price: (800, 7500),
     },
     CategorySpec {
@@ -257,6 +320,7 @@ const CATEGORIES: &[CategorySpec] = &[
             "Waxed Cotton",
         ],
         tags: &["clothing", "apparel"],
+        grams: (80, 1200),
         price: (1200, 19000),
     },
     CategorySpec {
@@ -274,6 +338,7 @@ const CATEGORIES: &[CategorySpec] = &[
         ],
         materials: &["Leather", "Canvas", "Cork", "Steel", "Recycled Nylon"],
         tags: &["accessories", "gift"],
+        grams: (30, 800),
         price: (900, 25000),
     },
 ];
@@ -327,21 +392,94 @@ fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: Currency, now_m
         8..=19 => 1 + rng.below(5) as i64,
         _ => 6 + rng.below(195) as i64,
     };
+    let plan = options_for(noun, spec.slug, &mut rng);
+    let has_colours = plan.iter().any(|(n, _, _)| *n == "Colour");
     let f1 = rng.pick(FEATURES);
     let f2 = rng.pick(FEATURES);
+    let finish = if has_colours {
+        String::from("available in several colours")
+    } else {
+        format!("finished in {colour}")
+    };
     let description = format!(
-        "The {name} is a {adj_l} {noun_l} in {material_l}, finished in {colour}. {f1} {f2}",
+        "The {name} is a {adj_l} {noun_l} in {material_l}, {finish}. {f1} {f2}",
         adj_l = adjective.to_lowercase(),
         noun_l = noun.to_lowercase(),
         material_l = material.to_lowercase(),
     );
     let mut tags: Vec<String> = spec.tags.iter().map(|t| t.to_string()).collect();
-    tags.push(colour.to_string());
+    if !has_colours {
+        tags.push(colour.to_string());
+    }
     tags.push(material.to_lowercase());
     tags.dedup();
     let age_days = rng.below(365) as i64;
     let created =
         DateTime::from_millis(now_ms - age_days * 86_400_000 - (i as i64 % 86_400) * 1000);
+    let grams = spec.grams.0 + rng.below((spec.grams.1 - spec.grams.0).max(1) as u64) as i64;
+    // About one product in ten is on sale: it cost a quarter more before.
+    let on_sale = rng.below(10) == 0;
+    let sale = |p: i64| on_sale.then(|| ((p * 125 / 100) / 100) * 100 + 99);
+    let base = format!("{}-{i:05}", model.to_uppercase());
+    let options: Vec<store::ProductOption> = plan
+        .iter()
+        .map(|(name, values, _)| store::ProductOption {
+            name: name.to_string(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        })
+        .collect();
+    let mut variants = Vec::new();
+    if plan.is_empty() {
+        variants.push(store::Variant {
+            id: ObjectId::new(),
+            sku: store::variant_sku(&base, &[]),
+            options: Vec::new(),
+            price,
+            compare_at: sale(price),
+            stock,
+            weight_grams: Some(grams),
+            image_id: None,
+        });
+    } else {
+        // Every combination, each with its own stock (some sold out).
+        let mut combos: Vec<(Vec<String>, i64)> = vec![(Vec::new(), 0)];
+        for (_, values, steps) in &plan {
+            combos = combos
+                .into_iter()
+                .flat_map(|(c, pct)| {
+                    values.iter().zip(steps).map(move |(v, step)| {
+                        let mut next = c.clone();
+                        next.push(v.to_string());
+                        (next, pct + step)
+                    })
+                })
+                .collect();
+        }
+        for (values, pct) in combos {
+            let p = if pct == 0 {
+                price
+            } else {
+                ((price * (100 + pct) / 100) / 100) * 100 + 99
+            };
+            let units = match rng.below(100) {
+                0..=11 => 0,
+                12..=24 => 1 + rng.below(4) as i64,
+                _ => 5 + rng.below(60) as i64,
+            };
+            variants.push(store::Variant {
+                id: ObjectId::new(),
+                sku: store::variant_sku(&base, &values),
+                options: values,
+                price: p,
+                compare_at: sale(p),
+                stock: units,
+                weight_grams: Some(grams),
+                image_id: None,
+            });
+        }
+    }
+    let price = variants.iter().map(|v| v.price).min().unwrap_or(price);
+    let stock = variants.iter().map(|v| v.stock).sum();
     Product {
         id: ObjectId::new(),
         name,
@@ -355,6 +493,8 @@ fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: Currency, now_m
         status: ProductStatus::Active,
         featured: rng.below(100) < 5,
         images: Vec::new(),
+        options,
+        variants,
         reservations: Vec::new(),
         created_at: created,
         updated_at: created,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod mail;
+pub mod migrate;
 pub mod ratelimit;
 pub mod session;
 pub mod web;

@@ -3,6 +3,16 @@
 use crate::kernel::mail::{html_page, Draft};
 use crate::shared::text::escape_html;
 
+/// "Tee (Size: M · Colour: Red, SKU TEE-RED-M)", or the name alone.
+fn line_title(l: &super::store::OrderLine) -> String {
+    match (l.variant_label.is_empty(), l.sku.is_empty()) {
+        (true, true) => l.name.clone(),
+        (true, false) => format!("{} (SKU {})", l.name, l.sku),
+        (false, true) => format!("{} ({})", l.name, l.variant_label),
+        (false, false) => format!("{} ({}, SKU {})", l.name, l.variant_label, l.sku),
+    }
+}
+
 /// The order confirmation: lines, totals, address and order number.
 pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Order) -> Draft {
     let money = |v: i64| order.money(v).to_string();
@@ -22,7 +32,7 @@ pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Orde
         text.push_str(&format!(
             "  {} × {} @ {} = {}\n",
             l.quantity,
-            l.name,
+            line_title(l),
             money(l.unit_price),
             money(l.line_total)
         ));
@@ -44,7 +54,7 @@ pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Orde
         .map(|l| {
             format!(
                 "<tr><td>{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td></tr>",
-                escape_html(&l.name),
+                escape_html(&line_title(l)),
                 l.quantity,
                 escape_html(&money(l.unit_price)),
                 escape_html(&money(l.line_total))

@@ -82,7 +82,11 @@ pub fn CheckoutPage() -> impl IntoView {
                                     <h2 id="review-title">"Your order"</h2>
                                     <ul>
                                         {d.cart.lines.iter().map(|l| view! {
-                                            <li>{format!("{} × {} — {}", l.quantity, l.name, l.line_total)}</li>
+                                            <li>
+                                                {format!("{} × {}", l.quantity, l.name)}
+                                                {(!l.variant_label.is_empty()).then(|| view! { <span class="variant-label">{format!(" ({})", l.variant_label)}</span> })}
+                                                {format!(" — {}", l.line_total)}
+                                            </li>
                                         }).collect_view()}
                                     </ul>
                                     <p>"Shipping: free"</p>
@@ -221,7 +225,11 @@ pub fn OrderDetails(order: OrderView) -> impl IntoView {
                 <tbody>
                     {o.lines.iter().map(|l| view! {
                         <tr>
-                            <td>{l.name.clone()}</td>
+                            <td>
+                                {l.name.clone()}
+                                {(!l.variant_label.is_empty()).then(|| view! { <br /><span class="variant-label">{l.variant_label.clone()}</span> })}
+                                {(!l.sku.is_empty()).then(|| view! { <br /><span class="muted sku">"SKU " {l.sku.clone()}</span> })}
+                            </td>
                             <td class="num">{l.unit_price.to_string()}</td>
                             <td class="num">{l.quantity.get()}</td>
                             <td class="num">{l.line_total.to_string()}</td>

@@ -201,6 +201,7 @@ async fn paid_after_cancellation(
         if crate::catalog::store::reserve_stock(
             db,
             &line.product_id,
+            &line.variant_id,
             &order.id,
             line.quantity.as_i64(),
         )
@@ -243,6 +244,7 @@ async fn paid_after_cancellation(
         crate::catalog::store::release_reservation(
             db,
             &line.product_id,
+            &line.variant_id,
             &order.id,
             line.quantity.as_i64(),
         )

@@ -192,8 +192,9 @@ async fn run_placement(
 
 /// Gives back every unit `order_id` holds (idempotent).
 async fn release_order(db: &Database, order_id: &ObjectId) -> Result<()> {
-    for (product_id, qty) in catalog::reservations_of(db, order_id).await? {
-        catalog::release_reservation(db, &product_id, order_id, qty).await?;
+    for held in catalog::reservations_of(db, order_id).await? {
+        catalog::release_reservation(db, &held.product_id, &held.variant_id, order_id, held.qty)
+            .await?;
     }
     Ok(())
 }
@@ -246,6 +247,12 @@ async fn place_claimed(
                     "A product in your cart is no longer sold. Remove it from your cart to continue.".into(),
                 )
             })?;
+        let v = p.variant(&item.variant_id).ok_or_else(|| {
+            AppError::Conflict(format!(
+                "{} is no longer sold in the choice in your cart. Remove it from your cart to continue.",
+                p.name
+            ))
+        })?;
         if item.quantity.is_zero() {
             return Err(
                 AppError::Conflict("Your cart has a line without a quantity.".into()).into(),
@@ -258,14 +265,17 @@ async fn place_claimed(
             )));
         }
         let line_total = p
-            .price()
+            .money(v.price)
             .checked_mul(u64::from(item.quantity))
             .ok_or_else(|| Error::internal("an order line total overflowed"))?;
         lines.push(OrderLine {
             product_id: p.id,
+            variant_id: v.id,
+            sku: v.sku.to_string(),
+            variant_label: p.variant_label(v),
             slug: p.slug.to_string(),
             name: p.name.clone(),
-            unit_price: p.price,
+            unit_price: v.price,
             quantity: item.quantity,
             line_total: line_total.minor(),
         });
@@ -285,23 +295,26 @@ async fn place_claimed(
     // Reserve every line (a line this order already holds counts as reserved).
     for (n, line) in lines.iter().enumerate() {
         let qty = line.quantity.as_i64();
-        let reserved = catalog::reserve_stock(db, &line.product_id, &order_id, qty).await?
-            || catalog::holds_reservation(db, &line.product_id, &order_id).await?;
+        let reserved =
+            catalog::reserve_stock(db, &line.product_id, &line.variant_id, &order_id, qty).await?
+                || catalog::holds_reservation(db, &line.product_id, &line.variant_id, &order_id)
+                    .await?;
         if !reserved {
-            // How many are left, for the message (a product deleted meanwhile has none).
+            // How many are left, for the message (a variant deleted meanwhile has none).
             let left = catalog::find_by_id(db, &line.product_id)
                 .await?
-                .map(|p| p.stock)
+                .and_then(|p| p.variant(&line.variant_id).map(|v| v.stock))
                 .unwrap_or(0);
+            let what = if line.variant_label.is_empty() {
+                line.name.clone()
+            } else {
+                format!("{} ({})", line.name, line.variant_label)
+            };
             let msg = if left <= 0 {
-                format!(
-                    "Sorry, {} is sold out. Remove it from your cart to continue.",
-                    line.name
-                )
+                format!("Sorry, {what} is sold out. Remove it from your cart to continue.")
             } else {
                 format!(
-                    "Sorry, only {left} of {} {} left. Lower the quantity in your cart to continue.",
-                    line.name,
+                    "Sorry, only {left} of {what} {} left. Lower the quantity in your cart to continue.",
                     if left == 1 { "is" } else { "are" }
                 )
             };
@@ -389,9 +402,14 @@ pub async fn recover_checkouts(core: &Core) -> Result<usize> {
 
 async fn release_lines(db: &Database, order_id: &ObjectId, lines: &[&OrderLine]) {
     for line in lines {
-        if let Err(e) =
-            catalog::release_reservation(db, &line.product_id, order_id, line.quantity.as_i64())
-                .await
+        if let Err(e) = catalog::release_reservation(
+            db,
+            &line.product_id,
+            &line.variant_id,
+            order_id,
+            line.quantity.as_i64(),
+        )
+        .await
         {
             // The sweeper will release it later: reservations of unknown orders expire.
             tracing::warn!(order_id = %order_id, "could not release a reservation now: {e}");
@@ -412,8 +430,10 @@ pub async fn restock_paid(db: &Database, order: &Order) -> Result<()> {
         let qty = line.quantity.as_i64();
         // A leftover reservation (payment committed but not yet pulled) is released
         // instead; otherwise the units come back as plain stock.
-        if !catalog::release_reservation(db, &line.product_id, &order.id, qty).await? {
-            catalog::restock(db, &line.product_id, qty).await?;
+        if !catalog::release_reservation(db, &line.product_id, &line.variant_id, &order.id, qty)
+            .await?
+        {
+            catalog::restock(db, &line.product_id, &line.variant_id, qty).await?;
         }
     }
     Ok(())
@@ -496,7 +516,8 @@ pub async fn sweep(core: &Core, payments: &Payments) -> Result<()> {
     }
     // Reservations older than a placement could take whose order is missing or closed.
     let before = DateTime::from_millis(now.timestamp_millis() - 10 * 60_000);
-    for (product_id, order_id, qty) in catalog::stale_reservations(db, before, 500).await? {
+    for held in catalog::stale_reservations(db, before, 500).await? {
+        let (product_id, order_id) = (held.product_id, held.order_id);
         match store::find(db, &order_id).await?.map(|o| o.status) {
             // Still waiting for payment: the overdue check above handles it.
             Some(OrderStatus::AwaitingPayment) => {}
@@ -506,7 +527,15 @@ pub async fn sweep(core: &Core, payments: &Payments) -> Result<()> {
             }
             // Cancelled, or the order was never written: the units come back.
             Some(OrderStatus::Cancelled) | None => {
-                if catalog::release_reservation(db, &product_id, &order_id, qty).await? {
+                if catalog::release_reservation(
+                    db,
+                    &product_id,
+                    &held.variant_id,
+                    &order_id,
+                    held.qty,
+                )
+                .await?
+                {
                     tracing::info!(order_id = %order_id, product_id = %product_id, "released an orphaned reservation");
                 }
             }

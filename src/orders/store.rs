@@ -23,6 +23,15 @@ pub const COUNTERS: &str = "counters";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrderLine {
     pub product_id: ObjectId,
+    /// The variant sold (lines from before variants get their product's only
+    /// variant from the migration).
+    pub variant_id: ObjectId,
+    /// The SKU and options as they were when sold.
+    #[serde(default)]
+    pub sku: String,
+    /// "Size: M · Colour: Red" (empty for a product without options).
+    #[serde(default)]
+    pub variant_label: String,
     pub slug: String,
     pub name: String,
     /// Minor units of the order's currency.
@@ -96,6 +105,8 @@ impl Order {
                 .iter()
                 .map(|l| OrderLineView {
                     product_id: l.product_id.to_hex(),
+                    sku: l.sku.clone(),
+                    variant_label: l.variant_label.clone(),
                     slug: l.slug.clone(),
                     name: l.name.clone(),
                     unit_price: self.money(l.unit_price),
@@ -577,4 +588,63 @@ pub async fn lapsed_claims(db: &Database, now: DateTime, limit: i64) -> Result<V
         .await?
         .try_collect()
         .await?)
+}
+
+/// Migration: order lines from before variants name the variant their product
+/// now has (its only one) and its SKU. What was sold, at what price, stays as it
+/// was; a line whose product is gone keeps the product id as its variant id.
+pub async fn lines_to_variants(db: Database) -> Result<u64> {
+    use mongodb::bson::Bson;
+    let coll = db.collection::<Document>(ORDERS);
+    let mut cursor = coll
+        .find(doc! { "lines": { "$elemMatch": { "variant_id": { "$exists": false } } } })
+        .await
+        .context("finding orders from before variants")?;
+    let mut changed = 0;
+    while let Some(order) = cursor.try_next().await? {
+        let Ok(id) = order.get_object_id("_id") else {
+            continue;
+        };
+        let lines = order
+            .get_array("lines")
+            .map(|a| a.to_vec())
+            .unwrap_or_default();
+        let product_ids: Vec<ObjectId> = lines
+            .iter()
+            .filter_map(|l| l.as_document()?.get_object_id("product_id").ok())
+            .collect();
+        let defaults = crate::catalog::migrate::default_variants(&db, &product_ids).await?;
+        let next: Vec<Bson> = lines
+            .iter()
+            .cloned()
+            .map(|line| match line {
+                Bson::Document(mut d) if !d.contains_key("variant_id") => {
+                    let pid = d.get_object_id("product_id").ok();
+                    match (defaults.iter().find(|(p, _, _)| Some(*p) == pid), pid) {
+                        (Some((_, vid, sku)), _) => {
+                            d.insert("variant_id", *vid);
+                            d.insert("sku", sku.clone());
+                        }
+                        (None, Some(pid)) => {
+                            d.insert("variant_id", pid);
+                            d.insert("sku", "");
+                        }
+                        (None, None) => {}
+                    }
+                    d.insert("variant_label", "");
+                    Bson::Document(d)
+                }
+                other => other,
+            })
+            .collect();
+        let res = coll
+            .update_one(
+                doc! { "_id": id, "lines": lines },
+                doc! { "$set": { "lines": next } },
+            )
+            .await
+            .context("moving an order to variants")?;
+        changed += res.modified_count;
+    }
+    Ok(changed)
 }

@@ -275,6 +275,9 @@ impl AddressForm {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLineView {
     pub product_id: String,
+    pub sku: String,
+    /// "Size: M · Colour: Red" (empty for a product without options).
+    pub variant_label: String,
     pub slug: String,
     pub name: String,
     pub unit_price: Money,

@@ -10,6 +10,40 @@ use mongodb::Database;
 use super::AppState;
 use crate::kernel::db;
 
+/// Every schema migration of the shop, in the order they run (see `kernel::migrate`).
+pub fn migrations() -> Vec<crate::kernel::migrate::Migration> {
+    use crate::kernel::migrate::Migration;
+    vec![
+        Migration {
+            id: "2026-11-products-to-variants",
+            run: |db| Box::pin(crate::catalog::migrate::products_to_variants(db)),
+        },
+        Migration {
+            id: "2026-11-cart-lines-to-variants",
+            run: |db| Box::pin(crate::cart::store::lines_to_variants(db)),
+        },
+        Migration {
+            id: "2026-11-order-lines-to-variants",
+            run: |db| Box::pin(crate::orders::store::lines_to_variants(db)),
+        },
+    ]
+}
+
+/// Brings a database up to date: runs pending migrations (one instance at a
+/// time), then creates every index. What both the server and one-off commands do
+/// before touching data.
+pub async fn prepare_database(db: &Database, instance: &str) -> Result<(), String> {
+    let ran = crate::kernel::migrate::run_pending(db, &migrations(), instance)
+        .await
+        .map_err(|e| format!("a schema migration failed: {e}"))?;
+    for (id, changed) in ran {
+        tracing::info!(migration = id, changed, "schema migration applied");
+    }
+    ensure_indexes(db)
+        .await
+        .map_err(|e| format!("creating indexes failed: {}", db::short_reason(&e)))
+}
+
 /// Every index creator of the shop, in one list (nothing else knows them all).
 pub async fn ensure_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     crate::kernel::session::ensure_indexes(db).await?;
@@ -58,9 +92,7 @@ pub fn spawn_database_preparation(state: AppState) {
 async fn prepare(state: &AppState) -> Result<(), String> {
     let core = &state.core;
     db::ping(&core.db, std::time::Duration::from_secs(5)).await?;
-    ensure_indexes(&core.db)
-        .await
-        .map_err(|e| format!("creating indexes failed: {}", db::short_reason(&e)))?;
+    prepare_database(&core.db, &core.instance).await?;
     let readiness = core.readiness.clone();
     let progress = move |n: u64| {
         readiness.set_waiting(&format!("building the search index: {n} products read"));

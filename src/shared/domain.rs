@@ -184,6 +184,57 @@ pub fn slugify(s: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
+/// A stock-keeping unit: the code a shop uses for one variant (`TEE-RED-M`).
+/// 1 to 64 letters, digits and `-_./`, kept in upper case; unique across the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Sku(String);
+
+impl Sku {
+    pub const MAX_CHARS: usize = 64;
+
+    pub fn parse(input: &str) -> Result<Sku, String> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err("Enter a SKU.".into());
+        }
+        if s.len() > Self::MAX_CHARS {
+            return Err(format!("Use at most {} characters.", Self::MAX_CHARS));
+        }
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+        {
+            return Err("Use letters, digits and - _ . / only (like TEE-RED-M).".into());
+        }
+        Ok(Sku(s.to_ascii_uppercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Sku {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Sku::parse(&s)
+    }
+}
+
+impl From<Sku> for String {
+    fn from(s: Sku) -> String {
+        s.0
+    }
+}
+
+impl std::fmt::Display for Sku {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The number people quote for an order: `OX-000123`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -3,3 +3,4 @@
 
 pub mod layout;
 pub mod pages;
+pub mod product;

@@ -5,13 +5,13 @@ use leptos_meta::Meta;
 
 use crate::ui::head::PageTitle;
 use leptos_router::components::Form;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::cart::pages::AddToCartForm;
-use crate::catalog::api::{home_page_data, product_by_slug, search_products};
+use crate::catalog::api::{home_page_data, search_products};
 use crate::catalog::types::{
-    encode_params, params_from_query, stock_label, CategoryFacet, ProductCard, ProductStatus,
-    SearchParams, SearchResults, Sort, PER_PAGE, PLACEHOLDER_IMAGE,
+    encode_params, params_from_query, stock_label, CategoryFacet, ProductCard, SearchParams,
+    SearchResults, Sort, PER_PAGE,
 };
 use crate::ui::nav::Pagination;
 use crate::ui::ErrorPage;
@@ -34,19 +34,37 @@ pub fn ProductGrid(items: Vec<ProductCard>, #[prop(optional)] heading_level: u8)
 pub fn ProductCardView(product: ProductCard) -> impl IntoView {
     let href = format!("/products/{}", product.slug);
     let (stock_class, stock_text) = stock_label(product.stock);
-    let price = product.price.to_string();
+    let price = product.price_label();
+    let was = product.compare_at.map(|c| c.to_string());
     let out = product.stock <= 0;
+    let buy = if product.has_options && !out {
+        view! {
+            <a class="button secondary choose-options" href=href.clone()
+               aria-label=format!("Choose options for {}", product.name)>"Choose options"</a>
+        }
+        .into_any()
+    } else {
+        view! { <AddToCartForm product_id=product.id product_name=product.name.clone() disabled=out /> }
+            .into_any()
+    };
     view! {
         <article class="product-card">
-            <a href=href.clone() tabindex="-1" aria-hidden="true">
+            <a href=href.clone() tabindex="-1" aria-hidden="true" class="card-picture">
                 <img src=product.image_url alt="" loading="lazy" width="400" height="300" />
+                {was.is_some().then(|| view! { <span class="badge badge-sale">"Sale"</span> })}
             </a>
             <div class="body">
                 <h3><a href=href>{product.name.clone()}</a></h3>
                 <p class="muted">{product.category_name}</p>
-                <p class="price">{price}</p>
+                <p class="price">
+                    {was.map(|w| view! { <s class="was-price"><span class="visually-hidden">"Was "</span>{w}</s> " " })}
+                    <span class:sale-price=product.compare_at.is_some()>
+                        {product.compare_at.is_some().then(|| view! { <span class="visually-hidden">"Now "</span> })}
+                        {price}
+                    </span>
+                </p>
                 <p class=format!("stock {stock_class}")>{stock_text}</p>
-                <AddToCartForm product_id=product.id product_name=product.name disabled=out />
+                {buy}
             </div>
         </article>
     }
@@ -128,6 +146,9 @@ pub fn ProductsPage() -> impl IntoView {
     }
 }
 
+/// One value of an option facet: value, count, chosen, and the link that toggles it.
+type FacetLink = (String, u64, bool, String);
+
 #[component]
 fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
     let q = params.q.clone().unwrap_or_default();
@@ -187,6 +208,37 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
             (b.label.clone(), b.count, href)
         })
         .collect();
+    // Option facets (Size, Colour): each value toggles its `f=name:value` filter.
+    let chosen_options: Vec<String> = params.options.clone().unwrap_or_default();
+    let option_facets: Vec<(String, Vec<FacetLink>)> = results
+        .options
+        .iter()
+        .map(|o| {
+            let values = o
+                .values
+                .iter()
+                .map(|v| {
+                    let key = format!("{}:{}", o.name.to_lowercase(), v.value.to_lowercase());
+                    let selected = v.selected;
+                    let href = link(&|p: &mut SearchParams| {
+                        let mut list: Vec<String> = p
+                            .options
+                            .clone()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|f| f.to_lowercase() != key)
+                            .collect();
+                        if !selected {
+                            list.push(key.clone());
+                        }
+                        p.options = (!list.is_empty()).then_some(list);
+                    });
+                    (v.value.clone(), v.count, selected, href)
+                })
+                .collect();
+            (o.name.clone(), values)
+        })
+        .collect();
     let page_link = {
         let params = params.clone();
         move |n: u32| {
@@ -212,6 +264,7 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
                         <input id="f-q" type="search" name="q" value=q.clone() maxlength="200" />
                     </div>
                     {(!category.is_empty()).then(|| view! { <input type="hidden" name="category" value=category.clone() /> })}
+                    {chosen_options.iter().map(|f| view! { <input type="hidden" name="f" value=f.clone() /> }).collect_view()}
                     <fieldset>
                         <legend>"Price"</legend>
                         <div class="grid-2">
@@ -255,6 +308,26 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
                         }).collect_view()}
                     </ul>
                 </nav>
+                {option_facets.into_iter().enumerate().map(|(i, (name, values))| {
+                    let title_id = format!("opt-facet-{i}");
+                    let labelled_by = title_id.clone();
+                    view! {
+                        <nav aria-labelledby=labelled_by class="option-facet">
+                            <h3 id=title_id>{name.clone()}</h3>
+                            <ul>
+                                {values.into_iter().map(|(value, count, selected, href)| view! {
+                                    <li>
+                                        <a href=href aria-current=selected.then_some("true")
+                                           aria-label=format!("{name}: {value}{}", if selected { " (chosen; choose again to remove)" } else { "" })>
+                                            {if selected { format!("✓ {value}") } else { value.clone() }}
+                                        </a>
+                                        " " <span class="facet-count">"(" {count} ")"</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </nav>
+                    }
+                }).collect_view()}
                 <nav aria-labelledby="price-facet-title">
                     <h3 id="price-facet-title">"Price ranges"</h3>
                     <ul>
@@ -291,102 +364,5 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
                 }}
             </section>
         </div>
-    }
-}
-
-#[component]
-pub fn ProductPage() -> impl IntoView {
-    let params = use_params_map();
-    let slug = Memo::new(move |_| params.with(|p| p.get("slug").unwrap_or_default()));
-    let product = Resource::new(move || slug.get(), product_by_slug);
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match product.await {
-                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
-                    Ok(p) => {
-                        let description: String = p.description.chars().take(155).collect();
-                        let (stock_class, stock_text) = stock_label(p.stock);
-                        let price = p.price.to_string();
-                        let main = p.images.first().cloned();
-                        let og_image = main.as_ref().map(|i| i.url.clone()).unwrap_or_else(|| PLACEHOLDER_IMAGE.to_string());
-                        let amount = p.price.to_input();
-                        let currency_code = p.price.currency().code().to_uppercase();
-                        let archived = p.status != ProductStatus::Active;
-                        let selected = RwSignal::new(0usize);
-                        let images = p.images.clone();
-                        let name = p.name.clone();
-                        view! {
-                            <PageTitle text=p.name.clone() />
-                            <Meta name="description" content=description.clone() />
-                            <Meta property="og:type" content="product" />
-                            <Meta property="og:title" content=p.name.clone() />
-                            <Meta property="og:description" content=description />
-                            <Meta property="og:image" content=og_image />
-                            <Meta property="product:price:amount" content=amount />
-                            <Meta property="product:price:currency" content=currency_code />
-                            <nav class="breadcrumbs" aria-label="Breadcrumb">
-                                <ol>
-                                    <li><a href="/products">"Products"</a></li>
-                                    {p.breadcrumbs.iter().map(|c| view! {
-                                        <li><a href=format!("/products?category={}", c.slug)>{c.name.clone()}</a></li>
-                                    }).collect_view()}
-                                    <li aria-current="page">{p.name.clone()}</li>
-                                </ol>
-                            </nav>
-                            <article class="product-detail">
-                                <div class="gallery">
-                                    <div class="gallery-main">
-                                        {
-                                            let images = images.clone();
-                                            let name = name.clone();
-                                            move || {
-                                                match images.get(selected.get()) {
-                                                    Some(img) => view! { <img src=img.url.clone() alt=img.alt.clone() width="800" height="600" /> }.into_any(),
-                                                    None => view! { <img src=PLACEHOLDER_IMAGE alt=format!("{name} (no photo yet)") width="800" height="600" /> }.into_any(),
-                                                }
-                                            }
-                                        }
-                                    </div>
-                                    {(images.len() > 1).then(|| view! {
-                                        <ul class="gallery-thumbs" aria-label="More pictures">
-                                            {images.iter().enumerate().map(|(i, img)| {
-                                                let url = img.url.clone();
-                                                let href = url.clone();
-                                                view! {
-                                                    <li>
-                                                        <a href=href on:click=move |ev| { ev.prevent_default(); selected.set(i); }
-                                                           aria-label=format!("Show picture {}", i + 1)>
-                                                            <img src=url alt=img.alt.clone() loading="lazy" width="80" height="64" />
-                                                        </a>
-                                                    </li>
-                                                }
-                                            }).collect_view()}
-                                        </ul>
-                                    })}
-                                </div>
-                                <div>
-                                    <h1>{p.name.clone()}</h1>
-                                    {archived.then(|| view! { <p class="alert alert-warn">"This product is archived: shoppers cannot see or buy it."</p> })}
-                                    <p class="price">{price}</p>
-                                    <p class=format!("stock {stock_class}")>{stock_text}</p>
-                                    <AddToCartForm product_id=p.id.clone() product_name=p.name.clone() disabled=p.stock <= 0 || archived show_quantity=true max=p.stock />
-                                    <h2>"Description"</h2>
-                                    <p>{p.description.clone()}</p>
-                                    {(!p.tags.is_empty()).then(|| view! {
-                                        <h2 class="visually-hidden">"Tags"</h2>
-                                        <ul class="tags">
-                                            {p.tags.iter().map(|t| view! {
-                                                <li><a href=format!("/products?q={}", crate::shared::text::url_encode(t))>{t.clone()}</a></li>
-                                            }).collect_view()}
-                                        </ul>
-                                    })}
-                                </div>
-                            </article>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
     }
 }

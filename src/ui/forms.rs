@@ -22,6 +22,7 @@ pub fn TextField(
     #[prop(into, optional)] id_prefix: Option<String>,
     #[prop(into, optional)] inputmode: Option<String>,
 ) -> impl IntoView {
+    let hint = hint.filter(|h| !h.is_empty());
     let id = format!("{}{}", id_prefix.unwrap_or_default(), name);
     let hint_id = format!("{id}-hint");
     let err_id = format!("{id}-error");

@@ -162,7 +162,7 @@ async fn prices_come_from_the_database_and_changes_are_flagged() {
         .collection::<mongodb::bson::Document>("products")
         .update_one(
             doc! { "_id": ObjectId::parse_str(&a).unwrap() },
-            doc! { "$set": { "price": 3500_i64 } },
+            doc! { "$set": { "price": 3500_i64, "variants.0.price": 3500_i64 } },
         )
         .await
         .unwrap();
@@ -179,7 +179,7 @@ async fn prices_come_from_the_database_and_changes_are_flagged() {
         .collection::<mongodb::bson::Document>("products")
         .update_one(
             doc! { "_id": ObjectId::parse_str(&a).unwrap() },
-            doc! { "$set": { "stock": 0_i64 } },
+            doc! { "$set": { "stock": 0_i64, "variants.0.stock": 0_i64 } },
         )
         .await
         .unwrap();
@@ -202,20 +202,24 @@ async fn update_remove_and_empty_the_cart() {
         .await;
     b.call_ok::<Value>("cart/add", &[("product_id", &c), ("quantity", "1")])
         .await;
+    let (a, c) = (
+        crate::catalog::variant_of(&app, &a).await,
+        crate::catalog::variant_of(&app, &c).await,
+    );
     assert_eq!(
-        b.call("cart/update", &[("product_id", &a), ("quantity", "4")])
+        b.call("cart/update", &[("variant_id", &a), ("quantity", "4")])
             .await
             .status(),
         200
     );
     assert_eq!(
-        b.call("cart/update", &[("product_id", &a), ("quantity", "-3")])
+        b.call("cart/update", &[("variant_id", &a), ("quantity", "-3")])
             .await
             .status(),
         422
     );
     assert_eq!(
-        b.call("cart/update", &[("product_id", &a), ("quantity", "51")])
+        b.call("cart/update", &[("variant_id", &a), ("quantity", "51")])
             .await
             .status(),
         422
@@ -223,7 +227,7 @@ async fn update_remove_and_empty_the_cart() {
     let cart: CartView = b.call_ok("cart/get", &[]).await;
     assert_eq!(cart.subtotal.minor(), 4 * 100 + 200);
     assert_eq!(
-        b.call("cart/update", &[("product_id", &c), ("quantity", "0")])
+        b.call("cart/update", &[("variant_id", &c), ("quantity", "0")])
             .await
             .status(),
         200
@@ -231,10 +235,11 @@ async fn update_remove_and_empty_the_cart() {
     let cart: CartView = b.call_ok("cart/get", &[]).await;
     assert_eq!(cart.lines.len(), 1);
     assert_eq!(
-        b.call("cart/remove", &[("product_id", &a)]).await.status(),
+        b.call("cart/remove", &[("variant_id", &a)]).await.status(),
         200
     );
-    b.call_ok::<Value>("cart/add", &[("product_id", &c), ("quantity", "2")])
+    let c_product = store_product_of(&app, &c).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &c_product), ("quantity", "2")])
         .await;
     assert_eq!(b.call("cart/clear", &[]).await.status(), 200);
     let cart: CartView = b.call_ok("cart/get", &[]).await;
@@ -258,4 +263,17 @@ async fn adding_without_javascript_goes_to_the_cart_page() {
     let page = b.get("/cart?added=1").await.text().await.unwrap();
     assert!(page.contains("No Script Candle"));
     assert!(page.contains("The product was added to your cart."));
+}
+
+/// The product a variant belongs to.
+async fn store_product_of(app: &crate::helpers::TestApp, variant_id: &str) -> String {
+    oxcart::catalog::store::find_by_variant(
+        &app.state.core.db,
+        &mongodb::bson::oid::ObjectId::parse_str(variant_id).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id
+    .to_hex()
 }

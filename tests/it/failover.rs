@@ -205,6 +205,12 @@ async fn killing_an_instance_mid_checkout_strands_no_order_and_no_stock() {
             status: oxcart::catalog::types::ProductStatus::Active,
             featured: false,
             images: vec![],
+            options: vec![],
+            variants: vec![crate::catalog::one_variant(
+                &format!("Failover Lamp {i}"),
+                1500 + i * 100,
+                if i < 4 { STOCK } else { BULK_STOCK },
+            )],
             reservations: vec![],
             created_at: now,
             updated_at: now,

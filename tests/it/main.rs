@@ -19,3 +19,4 @@ mod pages;
 mod payments;
 mod security;
 mod unit;
+mod variants;

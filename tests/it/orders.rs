@@ -99,7 +99,7 @@ async fn totals_are_computed_on_the_server_whatever_the_browser_sends() {
 }
 
 /// Creates `n` signed-in customers quickly (one password hash for all).
-async fn many_customers(app: &TestApp, n: usize) -> Vec<Browser> {
+pub async fn many_customers(app: &TestApp, n: usize) -> Vec<Browser> {
     let hash = oxcart::accounts::password::hash(
         &oxcart::accounts::types::Password::parse(STRONG_PASSWORD).unwrap(),
     )
@@ -183,7 +183,7 @@ async fn an_order_with_one_short_line_reserves_nothing() {
         .collection::<Document>("products")
         .update_one(
             doc! { "_id": ObjectId::parse_str(&scarce).unwrap() },
-            doc! { "$set": { "stock": 1_i64 } },
+            doc! { "$set": { "stock": 1_i64, "variants.0.stock": 1_i64 } },
         )
         .await
         .unwrap();

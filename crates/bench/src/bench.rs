@@ -78,6 +78,8 @@ fn query_mix(n: usize) -> Vec<SearchQuery> {
         "",
         "",
         "garden planter",
+        "black sweater",
+        "sage t-shirt",
     ];
     let categories = [
         None,
@@ -112,6 +114,17 @@ fn query_mix(n: usize) -> Vec<SearchQuery> {
                 per_page: 24,
                 status: StatusFilter::Active,
                 featured_only: false,
+                // Some searches filter by option values (the variant seed's
+                // sizes, colours and finishes), one or two options at once.
+                options: match i % 6 {
+                    1 => vec![("colour".into(), vec!["black".into()])],
+                    3 => vec![
+                        ("colour".into(), vec!["navy".into(), "sage".into()]),
+                        ("size".into(), vec!["m".into()]),
+                    ],
+                    5 => vec![("finish".into(), vec!["smoked walnut".into()])],
+                    _ => Vec::new(),
+                },
             }
         })
         .collect()
@@ -264,13 +277,14 @@ async fn new_product(
         stock: stock.to_string(),
         status: "active".into(),
         featured: None,
+        sku: None,
     };
     let mut valid = form.validate(currency).map_err(|e| e.to_string())?;
     // Every run gets its own product, so runs never share stock.
     let suffix = ObjectId::new().to_hex();
     valid.slug = oxcart::shared::Slug::parse(&format!("{}-{}", valid.slug, &suffix[14..]))
         .map_err(|e| e.to_string())?;
-    let product = oxcart::catalog::store::new_product(&valid, None);
+    let product = oxcart::catalog::store::new_product(&valid, currency, None);
     oxcart::catalog::store::insert_product(db, &product)
         .await
         .map_err(|e| e.to_string())?;

@@ -2,11 +2,13 @@
 //! and the best hits for the requested sort.
 
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::options::{OptionDictionary, OptionFilter, VariantTable};
 use crate::catalog::types::{Sort, StatusFilter};
 
 /// A hit with its sort key (smaller sorts first).
@@ -52,6 +54,10 @@ pub(super) struct FacetedTopDocs {
     pub(super) max_price: Option<i64>,
     pub(super) bands: Vec<(Option<i64>, Option<i64>)>,
     pub(super) n_categories: usize,
+    /// Option filters, and the dictionary and variants they are checked against.
+    pub(super) option_filter: Arc<OptionFilter>,
+    pub(super) dictionary: Arc<OptionDictionary>,
+    pub(super) variants: Arc<VariantTable>,
 }
 
 #[derive(Default)]
@@ -59,6 +65,8 @@ pub(super) struct FacetedFruit {
     pub(super) total: u64,
     pub(super) category_counts: Vec<u64>,
     pub(super) band_counts: Vec<u64>,
+    /// Products per option pair number (facet counts).
+    pub(super) option_counts: Vec<u64>,
     pub(super) top: Vec<Hit>,
 }
 
@@ -76,6 +84,10 @@ impl Collector for FacetedTopDocs {
             inner: FacetedSegmentState {
                 segment,
                 price: ff.i64("price")?,
+                price_max: ff.i64("price_max")?,
+                opt: ff.u64("opt")?,
+                opt_in: ff.u64("opt_in")?,
+                pnum: ff.u64("pnum")?,
                 stock: ff.i64("stock")?,
                 created: ff.i64("created")?,
                 category: ff.u64("category_num")?,
@@ -85,8 +97,10 @@ impl Collector for FacetedTopDocs {
                     total: 0,
                     category_counts: vec![0; self.n_categories],
                     band_counts: vec![0; self.bands.len()],
+                    option_counts: vec![0; self.dictionary.len()],
                     top: Vec::new(),
                 },
+                pairs: Vec::new(),
                 heap: BinaryHeap::new(),
             },
             block: Block::default(),
@@ -100,6 +114,9 @@ impl Collector for FacetedTopDocs {
                 min_price: self.min_price,
                 max_price: self.max_price,
                 bands: self.bands.clone(),
+                option_filter: self.option_filter.clone(),
+                dictionary: self.dictionary.clone(),
+                variants: self.variants.clone(),
             },
         })
     }
@@ -113,6 +130,7 @@ impl Collector for FacetedTopDocs {
             total: 0,
             category_counts: vec![0; self.n_categories],
             band_counts: vec![0; self.bands.len()],
+            option_counts: vec![0; self.dictionary.len()],
             top: Vec::new(),
         };
         for f in fruits {
@@ -124,6 +142,11 @@ impl Collector for FacetedTopDocs {
             }
             for (i, c) in f.band_counts.iter().enumerate() {
                 out.band_counts[i] += c;
+            }
+            for (i, c) in f.option_counts.iter().enumerate() {
+                if i < out.option_counts.len() {
+                    out.option_counts[i] += c;
+                }
             }
             out.top.extend(f.top);
         }
@@ -143,11 +166,18 @@ struct SegmentConfig {
     min_price: Option<i64>,
     max_price: Option<i64>,
     bands: Vec<(Option<i64>, Option<i64>)>,
+    option_filter: Arc<OptionFilter>,
+    dictionary: Arc<OptionDictionary>,
+    variants: Arc<VariantTable>,
 }
 
 struct FacetedSegmentState {
     segment: SegmentOrdinal,
     price: Column<i64>,
+    price_max: Column<i64>,
+    opt: Column<u64>,
+    opt_in: Column<u64>,
+    pnum: Column<u64>,
     stock: Column<i64>,
     created: Column<i64>,
     category: Column<u64>,
@@ -155,6 +185,8 @@ struct FacetedSegmentState {
     featured: Column<u64>,
     fruit: FacetedFruit,
     heap: BinaryHeap<Hit>,
+    /// Scratch space: one document's option pair numbers.
+    pairs: Vec<u32>,
 }
 
 pub(super) struct FacetedSegmentOwned {
@@ -172,6 +204,7 @@ struct Block {
     featured: Vec<Option<u64>>,
     stock: Vec<Option<i64>>,
     price: Vec<Option<i64>>,
+    price_max: Vec<Option<i64>>,
     category: Vec<Option<u64>>,
     created: Vec<Option<i64>>,
 }
@@ -182,6 +215,7 @@ struct Values {
     featured: bool,
     stock: i64,
     price: i64,
+    price_max: i64,
     category: usize,
     created: i64,
 }
@@ -209,29 +243,91 @@ impl FacetedSegmentOwned {
             .category_mask
             .as_ref()
             .is_none_or(|m| m.get(category).copied().unwrap_or(false));
-        let price_ok =
-            c.min_price.is_none_or(|lo| price >= lo) && c.max_price.is_none_or(|hi| price <= hi);
-        if price_ok && category < s.fruit.category_counts.len() {
-            s.fruit.category_counts[category] += 1;
-        }
-        if category_ok {
-            if let Some(band) = c
-                .bands
-                .iter()
-                .position(|(lo, hi)| lo.is_none_or(|l| price >= l) && hi.is_none_or(|h| price <= h))
-            {
-                s.fruit.band_counts[band] += 1;
+        // Any variant in the range (the product's lowest and highest prices overlap it).
+        let price_ok = c.min_price.is_none_or(|lo| v.price_max >= lo)
+            && c.max_price.is_none_or(|hi| price <= hi);
+
+        // Options: which filtered options this product has a value of (by its
+        // variants, in stock when asked), and the facet counts.
+        let options_needed = !c.dictionary.is_empty();
+        let mut failed_options = 0usize;
+        let mut failed_at = usize::MAX;
+        if options_needed {
+            s.pairs.clear();
+            let column = if c.in_stock { &s.opt_in } else { &s.opt };
+            s.pairs.extend(column.values_for_doc(doc).map(|p| p as u32));
+            for (i, (_, accepted)) in c.option_filter.options.iter().enumerate() {
+                if !s.pairs.iter().any(|p| accepted.contains(p)) {
+                    failed_options += 1;
+                    failed_at = i;
+                }
             }
         }
-        if !(category_ok && price_ok) {
+        // A product counts under an option value when it passes every other filter
+        // (and every other option filter): choosing that value would find it.
+        if options_needed && category_ok && price_ok && failed_options <= 1 {
+            for p in &s.pairs {
+                let own = c.option_filter.position_of(&c.dictionary, *p);
+                let counts = failed_options == 0 || own == Some(failed_at);
+                if counts {
+                    if let Some(n) = s.fruit.option_counts.get_mut(*p as usize) {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+        let options_ok = failed_options == 0;
+        if price_ok && options_ok && category < s.fruit.category_counts.len() {
+            s.fruit.category_counts[category] += 1;
+        }
+        if category_ok && options_ok {
+            let in_band = |p: i64, (lo, hi): &(Option<i64>, Option<i64>)| {
+                lo.is_none_or(|l| p >= l) && hi.is_none_or(|h| p <= h)
+            };
+            if price == v.price_max {
+                if let Some(band) = c.bands.iter().position(|b| in_band(price, b)) {
+                    s.fruit.band_counts[band] += 1;
+                }
+            } else {
+                // Variants at different prices: the product counts in every band
+                // one of its variants is in (choosing that band finds it).
+                let pnum = s.pnum.first(doc).unwrap_or(u64::MAX);
+                if let Some(vs) = c.variants.variants(pnum) {
+                    for (i, b) in c.bands.iter().enumerate() {
+                        if vs
+                            .iter()
+                            .any(|k| in_band(k.price, b) && (!c.in_stock || k.in_stock))
+                        {
+                            s.fruit.band_counts[i] += 1;
+                        }
+                    }
+                }
+            }
+        }
+        if !(category_ok && price_ok && options_ok) {
             return;
+        }
+        // Several conditions must hold for one and the same variant.
+        let f = &c.option_filter;
+        let exact = f.options.len() > 1
+            || (!f.is_empty() && c.in_stock)
+            || ((c.min_price.is_some() || c.max_price.is_some()) && price != v.price_max);
+        if exact {
+            let pnum = s.pnum.first(doc).unwrap_or(u64::MAX);
+            let one_variant = c.variants.variants(pnum).is_some_and(|vs| {
+                vs.iter()
+                    .any(|k| f.variant_matches(k, c.in_stock, c.min_price, c.max_price))
+            });
+            if !one_variant {
+                return;
+            }
         }
         s.fruit.total += 1;
         let created = v.created;
         let key = match c.sort {
             Sort::Relevance => -(score as f64),
             Sort::PriceAsc => price as f64,
-            Sort::PriceDesc => -(price as f64),
+            Sort::PriceDesc => -(v.price_max as f64),
             Sort::Newest => -(created as f64),
             Sort::StockAsc => v.stock as f64,
         };
@@ -266,6 +362,7 @@ impl SegmentCollector for FacetedSegmentOwned {
             featured: s.featured.first(doc).unwrap_or(0) == 1,
             stock: s.stock.first(doc).unwrap_or(0),
             price: s.price.first(doc).unwrap_or(0),
+            price_max: s.price_max.first(doc).unwrap_or(0),
             category: s.category.first(doc).unwrap_or(0) as usize,
             created: s.created.first(doc).unwrap_or(0),
         };
@@ -280,6 +377,7 @@ impl SegmentCollector for FacetedSegmentOwned {
         refill(&mut b.featured, n);
         refill(&mut b.stock, n);
         refill(&mut b.price, n);
+        refill(&mut b.price_max, n);
         refill(&mut b.category, n);
         refill(&mut b.created, n);
         let s = &self.inner;
@@ -287,6 +385,7 @@ impl SegmentCollector for FacetedSegmentOwned {
         s.featured.first_vals(docs, &mut b.featured);
         s.stock.first_vals(docs, &mut b.stock);
         s.price.first_vals(docs, &mut b.price);
+        s.price_max.first_vals(docs, &mut b.price_max);
         s.category.first_vals(docs, &mut b.category);
         s.created.first_vals(docs, &mut b.created);
         for (i, doc) in docs.iter().enumerate() {
@@ -295,6 +394,7 @@ impl SegmentCollector for FacetedSegmentOwned {
                 featured: b.featured[i].unwrap_or(0) == 1,
                 stock: b.stock[i].unwrap_or(0),
                 price: b.price[i].unwrap_or(0),
+                price_max: b.price_max[i].unwrap_or(0),
                 category: b.category[i].unwrap_or(0) as usize,
                 created: b.created[i].unwrap_or(0),
             };

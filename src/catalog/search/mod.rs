@@ -9,6 +9,7 @@
 mod cache;
 mod categories;
 mod collector;
+mod options;
 mod query;
 mod schema;
 
@@ -23,12 +24,13 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Tantivy
 use cache::{ResultCache, RESULT_CACHE_ENTRIES};
 pub use categories::CategoryTree;
 use collector::{FacetedFruit, FacetedTopDocs};
+use options::{OptionDictionary, OptionFilter, OptionIndex, VariantTable};
 use schema::{build_schema, Fields};
 
 use super::store::{Category, Product};
 use super::types::{
-    CategoryFacet, PriceBand, ProductCard, ProductStatus, SearchQuery, SearchResults, Sort,
-    PRICE_BAND_EDGES,
+    CategoryFacet, OptionFacet, OptionValueFacet, PriceBand, ProductCard, ProductStatus,
+    SearchQuery, SearchResults, Sort, PRICE_BAND_EDGES,
 };
 use crate::kernel::{Error, Result};
 use crate::shared::{AppError, Currency, Money};
@@ -41,7 +43,17 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     tree: RwLock<Arc<CategoryTree>>,
+    /// Options and variants as documents were added (guarded with the writer).
+    option_index: Mutex<OptionIndex>,
+    /// What searches read: published at each commit.
+    options: RwLock<OptionSnapshot>,
     currency: Currency,
+}
+
+#[derive(Clone, Default)]
+struct OptionSnapshot {
+    dictionary: Arc<OptionDictionary>,
+    variants: Arc<VariantTable>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -89,6 +101,8 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             tree: RwLock::new(Arc::new(CategoryTree::default())),
+            option_index: Mutex::new(OptionIndex::default()),
+            options: RwLock::new(OptionSnapshot::default()),
             currency,
         })
     }
@@ -106,8 +120,21 @@ impl SearchIndex {
         self.tree.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn document(&self, p: &Product, tree: &CategoryTree) -> TantivyDocument {
+    fn option_snapshot(&self) -> OptionSnapshot {
+        self.options
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn document(
+        &self,
+        p: &Product,
+        tree: &CategoryTree,
+        options: &mut OptionIndex,
+    ) -> TantivyDocument {
         let f = &self.fields;
+        let recorded = options.record(p);
         let num = tree.num(p.category_id);
         let path = tree.path_names(num);
         let (image_url, image_alt) = p.first_image();
@@ -130,6 +157,26 @@ impl SearchIndex {
         doc.add_text(f.image_alt, image_alt);
         doc.add_text(f.category_name, path.last().cloned().unwrap_or_default());
         doc.add_text(f.currency, p.currency.code());
+        let values: Vec<&str> = p
+            .variants
+            .iter()
+            .flat_map(|v| v.options.iter().map(String::as_str))
+            .collect();
+        doc.add_text(f.options_text, values.join(" "));
+        for pair in recorded.all {
+            doc.add_u64(f.opt, u64::from(pair));
+        }
+        for pair in recorded.in_stock {
+            doc.add_u64(f.opt_in, u64::from(pair));
+        }
+        doc.add_u64(f.pnum, recorded.number);
+        let price_max = p.variants.iter().map(|v| v.price).max().unwrap_or(p.price);
+        doc.add_i64(f.price_max, price_max.max(p.price));
+        doc.add_u64(f.price_varies, u64::from(p.price_varies()));
+        doc.add_u64(f.has_options, u64::from(!p.options.is_empty()));
+        if let Some(c) = p.compare_at() {
+            doc.add_i64(f.compare_at, c.minor());
+        }
         doc
     }
 
@@ -137,12 +184,14 @@ impl SearchIndex {
     pub fn add_batch_uncommitted(&self, products: &[Product], first: bool) -> Result<()> {
         let tree = self.tree();
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut options = self.option_index.lock().unwrap_or_else(|e| e.into_inner());
         if first {
             writer.delete_all_documents().map_err(tantivy_err)?;
+            options.clear();
         }
         for p in products {
             writer
-                .add_document(self.document(p, &tree))
+                .add_document(self.document(p, &tree, &mut options))
                 .map_err(tantivy_err)?;
         }
         Ok(())
@@ -157,6 +206,15 @@ impl SearchIndex {
     /// result-cache generation.
     fn commit_locked(&self, mut writer: MutexGuard<'_, IndexWriter>) -> Result<()> {
         writer.commit().map_err(tantivy_err)?;
+        // Publish the variants before the documents that refer to them.
+        let snapshot = {
+            let options = self.option_index.lock().unwrap_or_else(|e| e.into_inner());
+            OptionSnapshot {
+                dictionary: Arc::new(options.dictionary.clone()),
+                variants: Arc::new(options.table.clone()),
+            }
+        };
+        *self.options.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
         drop(writer);
         self.reader.reload().map_err(tantivy_err)?;
         self.generation.fetch_add(1, AtomicOrdering::AcqRel);
@@ -167,14 +225,18 @@ impl SearchIndex {
     pub fn apply(&self, upserts: &[Product], deletes: &[ObjectId]) -> Result<()> {
         let tree = self.tree();
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        for id in deletes {
-            writer.delete_term(Term::from_field_text(self.fields.id, &id.to_hex()));
-        }
-        for p in upserts {
-            writer.delete_term(Term::from_field_text(self.fields.id, &p.id.to_hex()));
-            writer
-                .add_document(self.document(p, &tree))
-                .map_err(tantivy_err)?;
+        {
+            let mut options = self.option_index.lock().unwrap_or_else(|e| e.into_inner());
+            for id in deletes {
+                writer.delete_term(Term::from_field_text(self.fields.id, &id.to_hex()));
+                options.forget(id);
+            }
+            for p in upserts {
+                writer.delete_term(Term::from_field_text(self.fields.id, &p.id.to_hex()));
+                writer
+                    .add_document(self.document(p, &tree, &mut options))
+                    .map_err(tantivy_err)?;
+            }
         }
         self.commit_locked(writer)
     }
@@ -253,7 +315,22 @@ impl SearchIndex {
         let per_page = query.per_page.max(1) as usize;
         let offset = (query.page.max(1) as usize - 1) * per_page;
         let bands = self.bands();
+        let snapshot = self.option_snapshot();
         let searcher = self.reader.searcher();
+        let dictionary = snapshot.dictionary.clone();
+        let option_filter = Arc::new(OptionFilter {
+            options: query
+                .options
+                .iter()
+                .map(|(name, values)| {
+                    let accepted = values
+                        .iter()
+                        .filter_map(|v| dictionary.find(name, v))
+                        .collect();
+                    (name.clone(), accepted)
+                })
+                .collect(),
+        });
 
         let run = |all_words: bool| -> Result<FacetedFruit> {
             let text = self.text_query(&query.q, all_words);
@@ -272,6 +349,9 @@ impl SearchIndex {
                 max_price: query.max_price,
                 bands: bands.clone(),
                 n_categories: tree.len().max(1),
+                option_filter: option_filter.clone(),
+                dictionary: dictionary.clone(),
+                variants: snapshot.variants.clone(),
             };
             searcher
                 .search(text.as_ref(), &collector)
@@ -343,6 +423,8 @@ impl SearchIndex {
             })
             .collect();
 
+        let options = option_facets(&dictionary, &fruit.option_counts, query);
+
         let total = fruit.total;
         let pages = total
             .div_ceil(per_page as u64)
@@ -356,6 +438,7 @@ impl SearchIndex {
                 || query.min_price.is_some()
                 || query.max_price.is_some()
                 || query.in_stock
+                || !query.options.is_empty()
             {
                 s.push("Remove some filters to widen the search.".to_string());
             }
@@ -372,6 +455,7 @@ impl SearchIndex {
             pages,
             categories,
             price_bands,
+            options,
             relaxed,
             suggestions,
         })
@@ -403,7 +487,21 @@ impl SearchIndex {
                 int(f.price),
                 Currency::parse(&text(f.currency)).unwrap_or(self.currency),
             ),
+            price_varies: doc
+                .get_first(f.price_varies)
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0)
+                == 1,
+            compare_at: doc
+                .get_first(f.compare_at)
+                .and_then(|v| v.as_i64())
+                .map(|c| Money::new(c, self.currency)),
             stock: int(f.stock),
+            has_options: doc
+                .get_first(f.has_options)
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0)
+                == 1,
             image_url: text(f.image_url),
             image_alt: text(f.image_alt),
             category_name: text(f.category_name),
@@ -414,6 +512,54 @@ impl SearchIndex {
             },
         })
     }
+}
+
+/// Most values one option facet lists.
+const MAX_FACET_VALUES: usize = 40;
+
+/// Option facets from the counts per pair: options in the order the catalog first
+/// used them, values in the order products list them; a chosen value stays listed
+/// even when nothing else would match it.
+fn option_facets(
+    dictionary: &OptionDictionary,
+    counts: &[u64],
+    query: &SearchQuery,
+) -> Vec<OptionFacet> {
+    let mut out: Vec<(String, OptionFacet)> = Vec::new();
+    for n in 1..dictionary.len() as u32 {
+        let Some((key, name, value)) = dictionary.pair(n) else {
+            continue;
+        };
+        let count = counts.get(n as usize).copied().unwrap_or(0);
+        let selected = query
+            .options
+            .iter()
+            .any(|(o, vs)| o == key && vs.contains(&value.to_lowercase()));
+        if count == 0 && !selected {
+            continue;
+        }
+        let facet = match out.iter_mut().find(|(k, _)| k == key) {
+            Some((_, f)) => f,
+            None => {
+                out.push((
+                    key.clone(),
+                    OptionFacet {
+                        name: name.clone(),
+                        values: Vec::new(),
+                    },
+                ));
+                &mut out.last_mut().expect("just pushed").1
+            }
+        };
+        if facet.values.len() < MAX_FACET_VALUES {
+            facet.values.push(OptionValueFacet {
+                value: value.clone(),
+                count,
+                selected,
+            });
+        }
+    }
+    out.into_iter().map(|(_, f)| f).collect()
 }
 
 fn band_label(lo: Option<i64>, hi: Option<i64>, currency: Currency) -> String {

@@ -58,6 +58,7 @@ impl SearchIndex {
                 term(f.name, s, 3.0),
                 term(f.tags, s, 2.0),
                 term(f.category_text, s, 1.5),
+                term(f.options_text, s, 1.5),
                 term(f.description, s, 1.0),
             ];
             let chars = r.chars().count();

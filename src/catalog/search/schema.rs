@@ -24,6 +24,14 @@ pub(super) struct Fields {
     pub(super) image_alt: Field,
     pub(super) category_name: Field,
     pub(super) currency: Field,
+    pub(super) options_text: Field,
+    pub(super) opt: Field,
+    pub(super) opt_in: Field,
+    pub(super) price_max: Field,
+    pub(super) pnum: Field,
+    pub(super) price_varies: Field,
+    pub(super) compare_at: Field,
+    pub(super) has_options: Field,
 }
 
 pub(super) fn build_schema() -> (Schema, Fields) {
@@ -51,7 +59,8 @@ pub(super) fn build_schema() -> (Schema, Fields) {
         name_exact: b.add_text_field("name_exact", exact),
         description: b.add_text_field("description", stemmed.clone()),
         category_text: b.add_text_field("category_text", stemmed.clone()),
-        tags: b.add_text_field("tags", stemmed),
+        tags: b.add_text_field("tags", stemmed.clone()),
+        options_text: b.add_text_field("options_text", stemmed),
         category_num: b.add_u64_field("category_num", FAST),
         price: b.add_i64_field("price", FAST | STORED),
         stock: b.add_i64_field("stock", FAST | STORED),
@@ -62,6 +71,14 @@ pub(super) fn build_schema() -> (Schema, Fields) {
         image_alt: b.add_text_field("image_alt", STORED),
         category_name: b.add_text_field("category_name", STORED),
         currency: b.add_text_field("currency", STORED),
+        // Pair numbers of the variants' option values (all / in stock), multi-valued.
+        opt: b.add_u64_field("opt", FAST),
+        opt_in: b.add_u64_field("opt_in", FAST),
+        price_max: b.add_i64_field("price_max", FAST),
+        pnum: b.add_u64_field("pnum", FAST),
+        price_varies: b.add_u64_field("price_varies", STORED),
+        compare_at: b.add_i64_field("compare_at", STORED),
+        has_options: b.add_u64_field("has_options", STORED),
     };
     (b.build(), fields)
 }

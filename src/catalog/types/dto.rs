@@ -51,12 +51,75 @@ pub struct ProductCard {
     pub id: String,
     pub slug: String,
     pub name: String,
+    /// The lowest price of its variants ("from" when they differ).
     pub price: Money,
+    /// Variants have different prices: the card says "from".
+    pub price_varies: bool,
+    /// What the cheapest variant cost before its sale, if it is on sale.
+    pub compare_at: Option<Money>,
+    /// Units of all variants together.
     pub stock: i64,
+    /// Sold in options (sizes, colours): the shopper chooses on the product page.
+    pub has_options: bool,
     pub image_url: String,
     pub image_alt: String,
     pub category_name: String,
     pub status: ProductStatus,
+}
+
+impl ProductCard {
+    /// "$12.00", or "from $12.00" when variants differ in price.
+    pub fn price_label(&self) -> String {
+        if self.price_varies {
+            format!("from {}", self.price)
+        } else {
+            self.price.to_string()
+        }
+    }
+}
+
+/// One option a product is sold in (Size, Colour, Material), values in order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OptionView {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// One variant (a combination that is sold), as the shop shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantView {
+    pub id: String,
+    pub sku: String,
+    /// One value per option, in the product's option order (none for the default variant).
+    pub options: Vec<String>,
+    pub price: Money,
+    pub compare_at: Option<Money>,
+    pub stock: i64,
+    pub weight_grams: Option<i64>,
+    /// The picture shown for this variant (one of the product's pictures).
+    pub image_id: Option<String>,
+}
+
+impl VariantView {
+    /// "Size: M · Colour: Red" for a product with these `options`.
+    pub fn label(&self, options: &[OptionView]) -> String {
+        variant_label(options, &self.options)
+    }
+
+    pub fn on_sale(&self) -> bool {
+        self.compare_at
+            .is_some_and(|c| c.minor() > self.price.minor())
+    }
+}
+
+/// "Size: M · Colour: Red" (empty for a product without options).
+pub fn variant_label(options: &[OptionView], values: &[String]) -> String {
+    options
+        .iter()
+        .zip(values)
+        .map(|(o, v)| format!("{}: {v}", o.name))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// Everything a product page shows.
@@ -66,8 +129,13 @@ pub struct ProductDetail {
     pub slug: String,
     pub name: String,
     pub description: String,
+    /// The lowest variant price.
     pub price: Money,
+    /// Units of all variants together.
     pub stock: i64,
+    pub options: Vec<OptionView>,
+    /// At least one: a product without options has one default variant.
+    pub variants: Vec<VariantView>,
     pub status: ProductStatus,
     pub featured: bool,
     pub category: Option<CategoryView>,
@@ -76,6 +144,31 @@ pub struct ProductDetail {
     pub images: Vec<ImageView>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl ProductDetail {
+    /// The variant with exactly these option values.
+    pub fn variant_with(&self, values: &[String]) -> Option<&VariantView> {
+        self.variants.iter().find(|v| v.options == values)
+    }
+
+    pub fn variant_by_sku(&self, sku: &str) -> Option<&VariantView> {
+        self.variants
+            .iter()
+            .find(|v| v.sku.eq_ignore_ascii_case(sku))
+    }
+
+    /// The variant shown first: the first one in stock, else the first.
+    pub fn default_variant(&self) -> Option<&VariantView> {
+        self.variants
+            .iter()
+            .find(|v| v.stock > 0)
+            .or_else(|| self.variants.first())
+    }
+
+    pub fn has_options(&self) -> bool {
+        !self.options.is_empty()
+    }
 }
 
 /// How many are left, in words a shopper understands.
@@ -105,6 +198,21 @@ pub struct PriceBand {
     pub count: u64,
 }
 
+/// One value of an option facet (Size: M) with the number of matching products.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionValueFacet {
+    pub value: String,
+    pub count: u64,
+    pub selected: bool,
+}
+
+/// An option (Size, Colour) as a filter, with its values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionFacet {
+    pub name: String,
+    pub values: Vec<OptionValueFacet>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchResults {
     pub currency: Currency,
@@ -114,6 +222,8 @@ pub struct SearchResults {
     pub pages: u32,
     pub categories: Vec<CategoryFacet>,
     pub price_bands: Vec<PriceBand>,
+    /// Option filters (Size, Colour, ...) for the products found.
+    pub options: Vec<OptionFacet>,
     /// When nothing matched every word, these are the results for any word.
     pub relaxed: bool,
     /// Things to try when the search found nothing.

@@ -6,7 +6,7 @@ use super::dto::ProductStatus;
 use super::query::MAX_STOCK;
 use crate::shared::domain::slugify;
 use crate::shared::text::has_stray_control;
-use crate::shared::{AppError, Currency, FormErrors, Money, Slug};
+use crate::shared::{AppError, Currency, FormErrors, Money, Sku, Slug};
 
 /// A product as an admin types it (all text, parsed on the server).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -20,18 +20,23 @@ pub struct ProductForm {
     pub stock: String,
     pub status: String,
     pub featured: Option<String>,
+    /// The SKU of a product without options (made from the name when empty).
+    #[serde(default)]
+    pub sku: Option<String>,
 }
 
-/// A product after validation.
+/// A product after validation. Price, stock and SKU belong to the product's one
+/// variant; a product with options leaves them out (its variants have their own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidProduct {
     pub name: String,
     pub slug: Slug,
     pub description: String,
-    pub price: Money,
+    pub price: Option<Money>,
     pub category_id: Option<String>,
     pub tags: Vec<String>,
-    pub stock: i64,
+    pub stock: Option<i64>,
+    pub sku: Option<Sku>,
     pub status: ProductStatus,
     pub featured: bool,
 }
@@ -48,11 +53,23 @@ impl ProductForm {
             ("stock", self.stock.clone()),
             ("status", self.status.clone()),
             ("featured", self.featured.clone().unwrap_or_default()),
+            ("sku", self.sku.clone().unwrap_or_default()),
         ]
     }
 
-    /// Validates every field; field errors carry the entered values back.
+    /// Validates every field of a new product or one without options (price and
+    /// stock required); field errors carry the entered values back.
     pub fn validate(&self, currency: Currency) -> Result<ValidProduct, AppError> {
+        self.validate_for(currency, true)
+    }
+
+    /// Validates; with `single_variant` false (a product with options) price and
+    /// stock may be left empty: its variants carry them.
+    pub fn validate_for(
+        &self,
+        currency: Currency,
+        single_variant: bool,
+    ) -> Result<ValidProduct, AppError> {
         let mut errors = FormErrors::new();
         let name = self.name.trim().to_string();
         if name.is_empty() {
@@ -82,7 +99,15 @@ impl ProductForm {
                 "The description contains characters we cannot use.",
             );
         }
-        let price = errors.check("price", Money::parse(&self.price, currency));
+        let price = if !single_variant && self.price.trim().is_empty() {
+            None
+        } else {
+            errors.check("price", Money::parse(&self.price, currency))
+        };
+        let sku = match self.sku.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(raw) => errors.check("sku", Sku::parse(raw)),
+            None => None,
+        };
         let category_id = Some(self.category_id.trim().to_string()).filter(|s| !s.is_empty());
         if category_id
             .as_deref()
@@ -114,6 +139,7 @@ impl ProductForm {
                 None
             }
             Ok(s) => Some(s),
+            Err(_) if self.stock.trim().is_empty() && !single_variant => None,
             Err(_) if self.stock.trim().is_empty() => {
                 errors.add("stock", "Enter how many are in stock (0 or more).");
                 None
@@ -133,7 +159,7 @@ impl ProductForm {
         };
         let featured = matches!(self.featured.as_deref(), Some("on" | "true" | "1" | "yes"));
         let kept = self.kept();
-        let (Some(slug), Some(price), true) = (slug, price, errors.is_empty()) else {
+        let (Some(slug), true) = (slug, errors.is_empty()) else {
             if errors.is_empty() {
                 errors.add("name", "Enter the product name.");
             }
@@ -147,7 +173,8 @@ impl ProductForm {
             price,
             category_id,
             tags,
-            stock: stock.unwrap_or_default(),
+            stock,
+            sku,
             status,
             featured,
         })

@@ -86,7 +86,15 @@ pub struct SearchQuery {
     /// Only featured products (home page; never taken from the URL).
     #[serde(default)]
     pub featured_only: bool,
+    /// Option filters: (option name, accepted values), both lower case, sorted. A
+    /// product matches when one of its variants has one of the values of every
+    /// named option (and is in stock, with `in_stock`).
+    #[serde(default)]
+    pub options: Vec<(String, Vec<String>)>,
 }
+
+/// Most option filters one search may carry.
+pub const MAX_OPTION_FILTERS: usize = 12;
 
 /// The raw query-string values, exactly as they came in the URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -99,6 +107,47 @@ pub struct SearchParams {
     pub sort: Option<String>,
     pub page: Option<String>,
     pub status: Option<String>,
+    /// Option filters as `Name:Value` (the `f` parameter, repeated).
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
+}
+
+/// Reads `Name:Value` option filters into (name, values) pairs, lower case and sorted.
+pub fn parse_option_filters(raw: &[String]) -> Result<Vec<(String, Vec<String>)>, String> {
+    if raw.len() > MAX_OPTION_FILTERS {
+        return Err(format!(
+            "Choose at most {MAX_OPTION_FILTERS} option filters at once."
+        ));
+    }
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for r in raw {
+        let Some((name, value)) = r.split_once(':') else {
+            return Err("An option filter looks like Size:M.".into());
+        };
+        let (name, value) = (name.trim().to_lowercase(), value.trim().to_lowercase());
+        if name.is_empty()
+            || value.is_empty()
+            || name.chars().count() > 40
+            || value.chars().count() > 60
+            || crate::shared::text::has_stray_control(&name, false)
+            || crate::shared::text::has_stray_control(&value, false)
+        {
+            return Err("That option filter is not valid.".into());
+        }
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, values)) => {
+                if !values.contains(&value) {
+                    values.push(value);
+                }
+            }
+            None => out.push((name, vec![value])),
+        }
+    }
+    for (_, values) in &mut out {
+        values.sort();
+    }
+    out.sort();
+    Ok(out)
 }
 
 impl SearchParams {
@@ -188,6 +237,13 @@ impl SearchParams {
                 StatusFilter::Active
             }
         };
+        let options = match parse_option_filters(self.options.as_deref().unwrap_or(&[])) {
+            Ok(o) => o,
+            Err(e) => {
+                errors.add("options", e);
+                Vec::new()
+            }
+        };
         errors.into_result()?;
         Ok(SearchQuery {
             q,
@@ -200,6 +256,7 @@ impl SearchParams {
             per_page: PER_PAGE,
             status,
             featured_only: false,
+            options,
         })
     }
 }
@@ -222,6 +279,11 @@ impl SearchQuery {
         }
         if self.in_stock {
             parts.push(("in_stock".into(), "1".into()));
+        }
+        for (name, values) in &self.options {
+            for v in values {
+                parts.push(("f".into(), format!("{name}:{v}")));
+            }
         }
         parts.push(("sort".into(), self.sort.as_str().into()));
         if self.status != StatusFilter::Active {
@@ -253,6 +315,7 @@ pub fn params_from_query(m: &leptos_router::params::ParamsMap) -> SearchParams {
         sort: m.get("sort"),
         page: m.get("page"),
         status: m.get("status"),
+        options: m.get_all("f"),
     }
 }
 
@@ -271,6 +334,9 @@ pub fn encode_params(p: &SearchParams) -> String {
     push("in_stock", &p.in_stock);
     push("sort", &p.sort);
     push("status", &p.status);
+    for f in p.options.iter().flatten() {
+        push("f", &Some(f.clone()));
+    }
     push("page", &p.page);
     parts.join("&")
 }
