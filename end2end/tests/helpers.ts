@@ -84,13 +84,20 @@ export async function addFirstProducts(page: Page, n: number): Promise<string[]>
   await waitForHydration(page);
   const names: string[] = [];
   for (let i = 0; i < n; i++) {
-    const card = page.locator(".product-card").nth(i);
+    // Products with options (sizes, colours) are chosen on their own page; these
+    // cards have "Choose options" instead of an add button.
+    const card = buyableCards(page).nth(i);
     names.push((await card.getByRole("heading").textContent())!);
     await card.getByRole("button", { name: /^Add .* to cart$/ }).click();
     await expect(card.getByRole("status")).toContainText("Added.");
   }
   await expect(page.getByTestId("cart-count")).toHaveText(String(n));
   return names;
+}
+
+/** Product cards that can go into the cart straight from the listing. */
+export function buyableCards(page: Page) {
+  return page.locator(".product-card").filter({ has: page.getByRole("button", { name: /^Add .* to cart$/ }) });
 }
 
 export async function fillAddressAndPlace(page: Page): Promise<void> {

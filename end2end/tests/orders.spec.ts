@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import {
-  ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, addFirstProducts, expectNoConsoleErrors, fillAddressAndPlace,
+  ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, addFirstProducts, buyableCards, expectNoConsoleErrors, fillAddressAndPlace,
   signIn, uniqueEmail, waitForHydration, watchConsole,
 } from "./helpers";
 
@@ -67,8 +67,9 @@ test.describe("without JavaScript", () => {
 
   test("the cart works with plain forms", async ({ page }) => {
     await page.goto("/products?in_stock=1&sort=price_asc");
-    const name = (await page.locator(".product-card h3").first().textContent())!;
-    await page.locator(".product-card").first().getByRole("button", { name: /^Add .* to cart$/ }).click();
+    const card = buyableCards(page).first();
+    const name = (await card.locator("h3").textContent())!;
+    await card.getByRole("button", { name: /^Add .* to cart$/ }).click();
     await expect(page).toHaveURL(/\/cart\?added=1/);
     await expect(page.getByRole("link", { name })).toBeVisible();
     await page.getByLabel(`Quantity of ${name}`).fill("3");

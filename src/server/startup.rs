@@ -33,12 +33,9 @@ pub fn migrations() -> Vec<crate::kernel::migrate::Migration> {
 /// time), then creates every index. What both the server and one-off commands do
 /// before touching data.
 pub async fn prepare_database(db: &Database, instance: &str) -> Result<(), String> {
-    let ran = crate::kernel::migrate::run_pending(db, &migrations(), instance)
+    crate::kernel::migrate::run_pending(db, &migrations(), instance)
         .await
         .map_err(|e| format!("a schema migration failed: {e}"))?;
-    for (id, changed) in ran {
-        tracing::info!(migration = id, changed, "schema migration applied");
-    }
     ensure_indexes(db)
         .await
         .map_err(|e| format!("creating indexes failed: {}", db::short_reason(&e)))

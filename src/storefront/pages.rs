@@ -58,7 +58,7 @@ pub fn ProductCardView(product: ProductCard) -> impl IntoView {
                 <p class="muted">{product.category_name}</p>
                 <p class="price">
                     {was.map(|w| view! { <s class="was-price"><span class="visually-hidden">"Was "</span>{w}</s> " " })}
-                    <span class:sale-price=product.compare_at.is_some()>
+                    <span class="current-price" class:sale-price=product.compare_at.is_some()>
                         {product.compare_at.is_some().then(|| view! { <span class="visually-hidden">"Now "</span> })}
                         {price}
                     </span>

@@ -284,7 +284,7 @@ fn BuyBox(
             view! {
                 <p class="price" data-testid="variant-price">
                     {was.clone().map(|w| view! { <s class="was-price"><span class="visually-hidden">"Was "</span>{w}</s> " " })}
-                    <span class:sale-price=was.is_some()>
+                    <span class="current-price" class:sale-price=was.is_some()>
                         {was.is_some().then(|| view! { <span class="visually-hidden">"Now "</span> })}
                         {v.price.to_string()}
                     </span>
