@@ -100,13 +100,24 @@ export function buyableCards(page: Page) {
   return page.locator(".product-card").filter({ has: page.getByRole("button", { name: /^Add .* to cart$/ }) });
 }
 
+/** Fills the shipping address (US) and places the order; ends on the payment page. */
 export async function fillAddressAndPlace(page: Page): Promise<void> {
+  await page.getByLabel("Country").selectOption({ label: "United States" });
   await page.getByLabel("Full name").fill("Robin Reed");
   await page.getByLabel("Street and number").fill("12 Orchard Lane");
-  await page.getByLabel("Postal code").fill("12345");
   await page.getByLabel("Town or city").fill("Springfield");
-  await page.getByLabel("Country").selectOption("US");
+  await page.getByLabel("State").selectOption({ label: "Illinois" });
+  await page.getByLabel("ZIP code").fill("62701");
   await page.getByRole("button", { name: "Place order" }).click();
-  await expect(page.getByText("Thank you! Your order is placed.")).toBeVisible();
+  // One step: placing the order opens its payment page.
+  await expect(page.getByRole("heading", { name: /^Pay / })).toBeVisible();
+}
+
+/** The newest order in the shopper's history: its number and the link to it. */
+export async function newestOrder(page: Page): Promise<{ number: string; href: string }> {
+  await page.goto("/account/orders");
+  const link = page.locator("table a").first();
+  const number = (await link.textContent())!.trim();
+  return { number, href: (await link.getAttribute("href"))! };
 }
 

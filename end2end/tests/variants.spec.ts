@@ -1,6 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
 import {
-  ADMIN_EMAIL, ADMIN_PASSWORD, expectNoConsoleErrors, fillAddressAndPlace, register, signIn, uniqueEmail,
+  ADMIN_EMAIL, ADMIN_PASSWORD, expectNoConsoleErrors, fillAddressAndPlace, newestOrder, register, signIn, uniqueEmail,
   waitForHydration, watchConsole,
 } from "./helpers";
 
@@ -96,6 +96,7 @@ test("an admin builds sizes and colours, a shopper picks one and buys it", async
   await expect(shopper.getByText(M_BLUE, { exact: true })).toBeVisible();
   await shopper.getByRole("link", { name: "Go to checkout" }).click();
   await fillAddressAndPlace(shopper);
+  await shopper.goto((await newestOrder(shopper)).href);
   await expect(shopper.getByText(M_BLUE, { exact: true }).first()).toBeVisible();
   await expect(shopper.getByText("$25.00").first()).toBeVisible();
   await expectNoConsoleErrors(shopperErrors);

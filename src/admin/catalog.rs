@@ -6,7 +6,7 @@ use leptos_meta::Meta;
 use crate::ui::head::PageTitle;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::variants::{OptionsEditor, StockPanel, VariantActions, VariantTable};
+use super::variants::{stock_history, OptionsEditor, StockPanel, VariantActions, VariantTable};
 use super::AdminGate;
 use crate::catalog::api::{
     admin_get_product, admin_search_products, list_categories, CreateCategory, DeleteCategory,
@@ -287,6 +287,7 @@ pub fn AdminProductEditPage() -> impl IntoView {
     let variant_actions = VariantActions::new();
     let remove_image = ServerAction::<RemoveImage>::new();
     let delete = ServerAction::<DeleteProduct>::new();
+    let history = stock_history(id, variant_actions);
     let product = Resource::new(
         move || {
             (
@@ -353,7 +354,7 @@ pub fn AdminProductEditPage() -> impl IntoView {
 
                                 <OptionsEditor product=p.clone() actions=variant_actions />
                                 <VariantTable product=p.clone() actions=variant_actions />
-                                <StockPanel product=p.clone() actions=variant_actions />
+                                <StockPanel product=p.clone() actions=variant_actions history=history />
 
                                 <section aria-labelledby="pictures-title">
                                     <h2 id="pictures-title">"Pictures"</h2>

@@ -10,6 +10,7 @@ use crate::catalog::api::{
     get_stock_history, AdjustStock, BulkVariants, SaveOptions, SaveVariants,
 };
 use crate::catalog::types::{row_key, ProductDetail, StockHistory};
+use crate::shared::AppError;
 use crate::ui::forms::{FormAlert, FormSuccess, TextField};
 
 /// The actions of the variant forms, created by the page so a successful save
@@ -45,6 +46,26 @@ impl Default for VariantActions {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The stock history of the product `id`, fetched again after every stock change.
+/// Made by the page, outside its `Suspense`: a resource made inside one is made
+/// again whenever that re-renders, and the old one's fetch outlives its request.
+pub fn stock_history(
+    id: Memo<String>,
+    actions: VariantActions,
+) -> Resource<Result<StockHistory, AppError>> {
+    Resource::new(
+        move || {
+            (
+                id.get(),
+                actions.stock.version().get(),
+                actions.variants.version().get(),
+                actions.bulk.version().get(),
+            )
+        },
+        |(id, ..)| get_stock_history(id),
+    )
 }
 
 /// Options editor: up to three names with their values; saving builds the matrix.
@@ -252,7 +273,12 @@ pub fn VariantTable(product: ProductDetail, actions: VariantActions) -> impl Int
 
 /// Adjusting one variant's stock, and the history of such changes.
 #[component]
-pub fn StockPanel(product: ProductDetail, actions: VariantActions) -> impl IntoView {
+pub fn StockPanel(
+    product: ProductDetail,
+    actions: VariantActions,
+    /// The stock history, made by the page (see [`stock_history`]).
+    history: Resource<Result<StockHistory, AppError>>,
+) -> impl IntoView {
     let stock = actions.stock;
     let stock_err = Signal::derive(move || stock.value().get().and_then(|r| r.err()));
     let stock_ok = Signal::derive(move || {
@@ -262,18 +288,6 @@ pub fn StockPanel(product: ProductDetail, actions: VariantActions) -> impl IntoV
             .and_then(|r| r.ok())
             .map(|n| format!("Stock is now {n}."))
     });
-    let id = product.id.clone();
-    let history = Resource::new(
-        move || {
-            (
-                id.clone(),
-                stock.version().get(),
-                actions.variants.version().get(),
-                actions.bulk.version().get(),
-            )
-        },
-        |(id, ..)| get_stock_history(id),
-    );
     let single = product.variants.len() == 1;
     let options = product.options.clone();
     let choices: Vec<(String, String)> = product

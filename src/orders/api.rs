@@ -47,7 +47,8 @@ pub async fn checkout_details() -> Result<CheckoutData, AppError> {
     })
 }
 
-/// Places the order and shows it. Totals are computed here from the database.
+/// Places the order and sends the shopper on to pay it (the order page when the
+/// payment provider cannot be reached). Totals are computed here from the database.
 #[server(endpoint = "checkout/place-order")]
 pub async fn place_order(address: AddressForm, checkout_key: String) -> Result<String, AppError> {
     let user = auth::require_user().await?;
@@ -60,7 +61,19 @@ pub async fn place_order(address: AddressForm, checkout_key: String) -> Result<S
     }
     let order = service::place_order(&state, &user, address, &checkout_key).await?;
     let id = order.id.to_hex();
-    redirect(&format!("/account/orders/{id}?placed=1"));
+    // One step to pay: straight on to the payment page. Should the provider not
+    // answer, the order stands and its page offers "Pay now" to try again.
+    let to = match context::<Payments>() {
+        Ok(payments) => match payment::checkout_url(&state, &payments, &order).await {
+            Ok(url) => url,
+            Err(e) => {
+                tracing::warn!(order = %order.number, error = %e, "the payment page could not be opened after placing");
+                format!("/account/orders/{id}?placed=1")
+            }
+        },
+        Err(_) => format!("/account/orders/{id}?placed=1"),
+    };
+    redirect(&to);
     Ok(id)
 }
 

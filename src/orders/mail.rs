@@ -18,12 +18,7 @@ pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Orde
     let money = |v: i64| order.money(v).to_string();
     let subject = format!("Your {shop} order {} is confirmed", order.number);
     let link = format!("{base_url}/account/orders/{}", order.id.to_hex());
-    let a = &order.address;
-    let country = super::types::country_name(&a.country);
-    let address_lines: Vec<&str> = [a.name.as_str(), a.line1.as_str(), a.line2.as_str()]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect();
+    let address_lines = order.address.lines();
     let mut text = format!(
         "Hello {},\n\nThank you for your order. We received your payment.\n\nOrder number: {}\n\n",
         order.customer_name, order.number
@@ -38,15 +33,12 @@ pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Orde
         ));
     }
     text.push_str(&format!(
-        "\nSubtotal: {}\nShipping: {}\nTotal paid: {}\n\nShipping to:\n  {}\n  {} {}\n  {}\n\n\
+        "\nSubtotal: {}\nShipping: {}\nTotal paid: {}\n\nShipping to:\n  {}\n\n\
          See your order at any time: {link}\n\n— {shop}\n",
         money(order.subtotal),
         money(order.shipping),
         money(order.total),
         address_lines.join("\n  "),
-        a.postal_code,
-        a.city,
-        country,
     ));
     let rows: String = order
         .lines
@@ -71,7 +63,7 @@ pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Orde
              <th style=\"text-align:right\">Price</th><th style=\"text-align:right\">Total</th></tr></thead>\
              <tbody>{rows}</tbody></table>\
              <p>Subtotal: {sub}<br>Shipping: {ship}<br><strong>Total paid: {total}</strong></p>\
-             <p>Shipping to:<br>{addr}<br>{postal} {city}<br>{country}</p>\
+             <p>Shipping to:<br>{addr}</p>\
              <p><a href=\"{link}\">See your order</a></p><p>— {shop}</p>",
             name = escape_html(&order.customer_name),
             number = escape_html(&order.number.to_string()),
@@ -79,9 +71,6 @@ pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Orde
             ship = escape_html(&money(order.shipping)),
             total = escape_html(&money(order.total)),
             addr = address_lines.iter().map(|s| escape_html(s)).collect::<Vec<_>>().join("<br>"),
-            postal = escape_html(&a.postal_code),
-            city = escape_html(&a.city),
-            country = escape_html(country),
             link = escape_html(&link),
             shop = escape_html(shop),
         ),

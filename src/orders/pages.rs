@@ -11,7 +11,8 @@ use super::api::{
     checkout_details, my_orders, order_detail, order_payment_status, CancelMyOrder, PayOrder,
     PlaceOrder,
 };
-use super::types::{country_name, OrderStatus, OrderSummary, OrderView, COUNTRIES};
+use super::types::{Address, OrderStatus, OrderSummary, OrderView};
+use crate::shared::address;
 use crate::shared::text::url_encode;
 use crate::shared::AppError;
 use crate::ui::forms::{FormAlert, TextField};
@@ -48,9 +49,6 @@ pub fn CheckoutPage() -> impl IntoView {
     });
     let data = Resource::new(|| (), |_| checkout_details());
     let err = Signal::derive(move || place.value().get().and_then(|r| r.err()));
-    let field = move |name: &'static str| {
-        Signal::derive(move || err.get().and_then(|e| e.field_message(name)))
-    };
     view! {
         <PageTitle text="Checkout" />
         <Meta name="description" content="Enter your shipping address and place your order." />
@@ -72,10 +70,6 @@ pub fn CheckoutPage() -> impl IntoView {
                     }.into_any(),
                     Ok(d) => {
                         let addr = d.address.clone().unwrap_or_default();
-                        let kept = move |name: &'static str, initial: String| {
-                            Signal::derive(move || err.get().and_then(|e| e.kept_value(name)).unwrap_or_else(|| initial.clone()))
-                        };
-                        let country_value = kept("country", if addr.country.is_empty() { "US".into() } else { addr.country.clone() });
                         view! {
                             <div class="layout-sidebar">
                                 <section aria-labelledby="review-title" class="summary-box">
@@ -98,33 +92,7 @@ pub fn CheckoutPage() -> impl IntoView {
                                     <ActionForm action=place attr:class="stacked" attr:novalidate=true>
                                         <FormAlert error=err />
                                         <input type="hidden" name="checkout_key" value=d.cart.checkout_key.clone() />
-                                        <TextField name="address[name]" id_prefix="" label="Full name" autocomplete="shipping name" required=true maxlength=100u32
-                                            value=kept("name", addr.name.clone()) error=field("name") />
-                                        <TextField name="address[line1]" label="Street and number" autocomplete="shipping address-line1" required=true maxlength=120u32
-                                            value=kept("line1", addr.line1.clone()) error=field("line1") />
-                                        <TextField name="address[line2]" label="Apartment, floor (optional)" autocomplete="shipping address-line2" maxlength=120u32
-                                            value=kept("line2", addr.line2.clone()) error=field("line2") />
-                                        <div class="grid-2">
-                                            <TextField name="address[postal_code]" label="Postal code" autocomplete="shipping postal-code" required=true maxlength=12u32
-                                                value=kept("postal_code", addr.postal_code.clone()) error=field("postal_code") />
-                                            <TextField name="address[city]" label="Town or city" autocomplete="shipping address-level2" required=true maxlength=80u32
-                                                value=kept("city", addr.city.clone()) error=field("city") />
-                                        </div>
-                                        <div class="field" class:has-error=move || field("country").get().is_some()>
-                                            <label for="address[country]">"Country"</label>
-                                            <select id="address[country]" name="address[country]" autocomplete="shipping country"
-                                                aria-invalid=move || field("country").get().is_some().then_some("true")>
-                                                {COUNTRIES.iter().map(|(code, name)| {
-                                                    let code = code.to_string();
-                                                    let selected = {
-                                                        let code = code.clone();
-                                                        move || country_value.get() == code
-                                                    };
-                                                    view! { <option value=code.clone() selected=selected>{*name}</option> }
-                                                }).collect_view()}
-                                            </select>
-                                            {move || field("country").get().map(|m| view! { <p class="field-error">{m}</p> })}
-                                        </div>
+                                        <AddressFields initial=addr.clone() error=err />
                                         <p class="muted">{format!("We will send the confirmation to {}.", d.email)}</p>
                                         <div class="form-actions">
                                             <button type="submit" disabled=move || place.pending().get()>"Place order"</button>
@@ -247,11 +215,10 @@ pub fn OrderDetails(order: OrderView) -> impl IntoView {
             <section aria-labelledby="ship-title">
                 <h2 id="ship-title">"Shipping to"</h2>
                 <address>
-                    {o.address.name.clone()}<br />
-                    {o.address.line1.clone()}<br />
-                    {(!o.address.line2.is_empty()).then(|| view! { {o.address.line2.clone()}<br /> })}
-                    {format!("{} {}", o.address.postal_code, o.address.city)}<br />
-                    {country_name(&o.address.country).to_string()}
+                    {o.address.lines().into_iter().enumerate().map(|(i, l)| view! {
+                        {(i > 0).then(|| view! { <br /> })}
+                        {l}
+                    }).collect_view()}
                 </address>
             </section>
             <section aria-labelledby="history-title">
@@ -397,5 +364,148 @@ pub fn CheckoutSuccessPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The shipping address fields, laid out for the chosen country: its postal code and
+/// region names ("ZIP code", "State"), its region list, and no city or postal code
+/// where it has none. Changing the country (with JavaScript) relabels the fields in
+/// place, so typed and autofilled values stay; without JavaScript the server checks
+/// the region against the country sent and shows the right list with its message.
+#[component]
+fn AddressFields(initial: Address, #[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let kept = move |name: &'static str, init: String| {
+        Signal::derive(move || {
+            error
+                .get()
+                .and_then(|e| e.kept_value(name))
+                .unwrap_or_else(|| init.clone())
+        })
+    };
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
+    };
+    let start = if initial.country.is_empty() {
+        "US".to_string()
+    } else {
+        initial.country.clone()
+    };
+    let country = RwSignal::new(kept("country", start).get_untracked());
+    // A new submission's kept country wins over the one chosen before it.
+    Effect::new(move |_| {
+        if let Some(c) = error.get().and_then(|e| e.kept_value("country")) {
+            country.set(c);
+        }
+    });
+    let data = move || address::country(&country.get());
+    let region_value = kept("region", initial.region.clone());
+    let region_list = move || !data().regions.is_empty();
+    let region_free = move || address::has_region(data()) && data().regions.is_empty();
+    let region_label = move || {
+        let c = data();
+        let l = if c.region_label.is_empty() {
+            "Region"
+        } else {
+            c.region_label
+        };
+        if c.region_required {
+            l.to_string()
+        } else {
+            format!("{l} (optional)")
+        }
+    };
+    let city_label = move || {
+        let c = data();
+        let l = if c.city_label.is_empty() {
+            "Town or city"
+        } else {
+            c.city_label
+        };
+        if c.city_label == "City" {
+            "Town or city".to_string()
+        } else {
+            l.to_string()
+        }
+    };
+    let postal_label = move || {
+        let c = data();
+        if c.postal_required {
+            c.postal_label.to_string()
+        } else {
+            format!("{} (optional)", c.postal_label)
+        }
+    };
+    let postal_hint = move || {
+        let ex = data().postal_example;
+        (!ex.is_empty()).then(|| format!("Like {ex}"))
+    };
+    let invalid = move |name: &'static str| move || field(name).get().is_some().then_some("true");
+    let err_p = move |name: &'static str| {
+        move || {
+            field(name).get().map(
+                |m| view! { <p class="field-error" id=format!("address[{name}]-error")>{m}</p> },
+            )
+        }
+    };
+    let postal_value = kept("postal_code", initial.postal_code.clone());
+    let city_value = kept("city", initial.city.clone());
+    view! {
+        <div class="field" class:has-error=move || field("country").get().is_some()>
+            <label for="address[country]">"Country"</label>
+            <select id="address[country]" name="address[country]" autocomplete="shipping country"
+                aria-invalid=invalid("country")
+                on:change=move |ev| country.set(event_target_value(&ev))>
+                {address::shipping_countries().map(|c| {
+                    let code = c.code;
+                    view! { <option value=code selected=move || country.get() == code>{c.name}</option> }
+                }).collect_view()}
+            </select>
+            {err_p("country")}
+        </div>
+        <TextField name="address[name]" id_prefix="" label="Full name" autocomplete="shipping name" required=true maxlength=100u32
+            value=kept("name", initial.name.clone()) error=field("name") />
+        <TextField name="address[line1]" label="Street and number" autocomplete="shipping address-line1" required=true maxlength=120u32
+            value=kept("line1", initial.line1.clone()) error=field("line1") />
+        <TextField name="address[line2]" label="Apartment, floor (optional)" autocomplete="shipping address-line2" maxlength=120u32
+            value=kept("line2", initial.line2.clone()) error=field("line2") />
+        <div class="grid-2">
+            <div class="field" class:has-error=move || field("city").get().is_some() hidden=move || data().city_label.is_empty()>
+                <label for="address[city]">{city_label}</label>
+                <input id="address[city]" name="address[city]" type="text" autocomplete="shipping address-level2" maxlength="80"
+                    prop:value=move || city_value.get() value=move || city_value.get()
+                    disabled=move || data().city_label.is_empty()
+                    aria-invalid=invalid("city") />
+                {err_p("city")}
+            </div>
+            <div class="field" class:has-error=move || field("region").get().is_some() hidden=move || !address::has_region(data())>
+                <label for=move || if region_list() { "address[region]" } else { "address[region]-text" }>{region_label}</label>
+                <select id="address[region]" name="address[region]" autocomplete="shipping address-level1"
+                    hidden=move || !region_list() disabled=move || !region_list() aria-invalid=invalid("region")>
+                    <option value="">"Choose…"</option>
+                    {move || {
+                        let chosen = region_value.get_untracked();
+                        data().regions.iter().map(|r| {
+                            let selected = r.code.eq_ignore_ascii_case(&chosen) || r.name.eq_ignore_ascii_case(&chosen);
+                            view! { <option value=r.code selected=selected>{r.name}</option> }
+                        }).collect_view()
+                    }}
+                </select>
+                <input id="address[region]-text" name="address[region]" type="text" autocomplete="shipping address-level1" maxlength="80"
+                    hidden=move || !region_free() disabled=move || !region_free()
+                    prop:value=move || region_value.get() value=move || region_value.get()
+                    aria-invalid=invalid("region") />
+                {err_p("region")}
+            </div>
+            <div class="field" class:has-error=move || field("postal_code").get().is_some() hidden=move || data().postal_label.is_empty()>
+                <label for="address[postal_code]">{postal_label}</label>
+                {move || postal_hint().map(|h| view! { <p class="hint" id="address[postal_code]-hint">{h}</p> })}
+                <input id="address[postal_code]" name="address[postal_code]" type="text" autocomplete="shipping postal-code" maxlength="12"
+                    prop:value=move || postal_value.get() value=move || postal_value.get()
+                    disabled=move || data().postal_label.is_empty()
+                    aria-describedby=move || postal_hint().map(|_| "address[postal_code]-hint")
+                    aria-invalid=invalid("postal_code") />
+                {err_p("postal_code")}
+            </div>
+        </div>
     }
 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::shared::address;
 use crate::shared::{AppError, FormErrors, Money, OrderNumber, Quantity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -68,108 +69,32 @@ pub struct Address {
     pub line1: String,
     pub line2: String,
     pub city: String,
+    /// State, province, prefecture…: the code of the country's region list ("CA"),
+    /// free text where the country has no list, empty where it has no region.
+    /// Orders placed before regions existed have none.
+    #[serde(default)]
+    pub region: String,
     pub postal_code: String,
     /// ISO 3166-1 alpha-2, upper case.
     pub country: String,
 }
 
-/// Countries the shop ships to (ISO code, name).
-pub const COUNTRIES: &[(&str, &str)] = &[
-    ("AT", "Austria"),
-    ("AU", "Australia"),
-    ("BE", "Belgium"),
-    ("BG", "Bulgaria"),
-    ("BR", "Brazil"),
-    ("CA", "Canada"),
-    ("CH", "Switzerland"),
-    ("CY", "Cyprus"),
-    ("CZ", "Czechia"),
-    ("DE", "Germany"),
-    ("DK", "Denmark"),
-    ("EE", "Estonia"),
-    ("ES", "Spain"),
-    ("FI", "Finland"),
-    ("FR", "France"),
-    ("GB", "United Kingdom"),
-    ("GR", "Greece"),
-    ("HR", "Croatia"),
-    ("HU", "Hungary"),
-    ("IE", "Ireland"),
-    ("IS", "Iceland"),
-    ("IT", "Italy"),
-    ("JP", "Japan"),
-    ("LT", "Lithuania"),
-    ("LU", "Luxembourg"),
-    ("LV", "Latvia"),
-    ("MT", "Malta"),
-    ("MX", "Mexico"),
-    ("NL", "Netherlands"),
-    ("NO", "Norway"),
-    ("NZ", "New Zealand"),
-    ("PL", "Poland"),
-    ("PT", "Portugal"),
-    ("RO", "Romania"),
-    ("SE", "Sweden"),
-    ("SG", "Singapore"),
-    ("SI", "Slovenia"),
-    ("SK", "Slovakia"),
-    ("US", "United States"),
-    ("ZA", "South Africa"),
-];
-
-pub fn country_name(code: &str) -> &str {
-    COUNTRIES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, n)| *n)
-        .unwrap_or(code)
-}
-
-fn postal_ok(country: &str, code: &str) -> bool {
-    let digits = |n: usize, s: &str| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    let c = code.trim().to_uppercase();
-    match country {
-        "US" => {
-            digits(5, &c)
-                || (c.len() == 10 && digits(5, &c[..5]) && &c[5..6] == "-" && digits(4, &c[6..]))
-        }
-        "DE" | "FR" | "ES" | "IT" | "FI" | "HR" | "EE" | "LT" => digits(5, &c.replace("LT-", "")),
-        "AT" | "BE" | "CH" | "DK" | "NO" | "AU" | "NZ" | "ZA" | "HU" | "BG" | "LU" | "SI" => {
-            digits(4, &c)
-        }
-        "NL" => {
-            let s = c.replace(' ', "");
-            s.len() == 6 && digits(4, &s[..4]) && s[4..].bytes().all(|b| b.is_ascii_uppercase())
-        }
-        "CA" => {
-            let s = c.replace(' ', "");
-            let b = s.as_bytes();
-            s.len() == 6
-                && b[0].is_ascii_uppercase()
-                && b[1].is_ascii_digit()
-                && b[2].is_ascii_uppercase()
-                && b[3].is_ascii_digit()
-                && b[4].is_ascii_uppercase()
-                && b[5].is_ascii_digit()
-        }
-        "GB" => {
-            let s = c.replace(' ', "");
-            (5..=7).contains(&s.len())
-                && s.bytes().all(|b| b.is_ascii_alphanumeric())
-                && s.as_bytes()[0].is_ascii_uppercase()
-                && s.as_bytes()[s.len() - 3].is_ascii_digit()
-        }
-        "JP" => {
-            let s = c.replace('-', "");
-            digits(7, &s)
-        }
-        _ => {
-            (2..=10).contains(&c.len())
-                && c.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-')
-        }
+impl Address {
+    /// The address as its country writes it, line by line (see `shared::address`).
+    pub fn lines(&self) -> Vec<String> {
+        address::format_lines(&address::Parts {
+            name: &self.name,
+            line1: &self.line1,
+            line2: &self.line2,
+            city: &self.city,
+            region: &self.region,
+            postal_code: &self.postal_code,
+            country: &self.country,
+        })
     }
 }
+
+pub use crate::shared::address::country_name;
 
 /// The address form as typed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -177,8 +102,9 @@ pub struct AddressForm {
     pub name: String,
     pub line1: String,
     pub line2: Option<String>,
-    pub city: String,
-    pub postal_code: String,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
     pub country: String,
 }
 
@@ -188,8 +114,9 @@ impl AddressForm {
             ("name", self.name.clone()),
             ("line1", self.line1.clone()),
             ("line2", self.line2.clone().unwrap_or_default()),
-            ("city", self.city.clone()),
-            ("postal_code", self.postal_code.clone()),
+            ("city", self.city.clone().unwrap_or_default()),
+            ("region", self.region.clone().unwrap_or_default()),
+            ("postal_code", self.postal_code.clone().unwrap_or_default()),
             ("country", self.country.clone()),
         ]
     }
@@ -237,25 +164,88 @@ impl AddressForm {
             120,
             false,
         );
-        let city = text(&mut e, "city", &self.city, "the town or city", 80, true);
-        let country = self.country.trim().to_uppercase();
-        if country.is_empty() {
+        let code = self.country.trim().to_uppercase();
+        let known = address::ships_to(&code);
+        if code.is_empty() {
             e.add("country", "Choose a country.");
-        } else if !COUNTRIES.iter().any(|(c, _)| *c == country) {
+        } else if !known {
             e.add(
                 "country",
                 "We do not ship to that country yet; choose one from the list.",
             );
         }
-        let postal = self.postal_code.trim().to_uppercase();
-        if postal.is_empty() {
-            e.add("postal_code", "Enter the postal code.");
-        } else if e.get("country").is_none() && !postal_ok(&country, &postal) {
-            e.add(
-                "postal_code",
-                format!("Enter a valid postal code for {}.", country_name(&country)),
-            );
+        let c = address::country(&code);
+        let city = if known && c.city_label.is_empty() {
+            String::new()
+        } else {
+            let label = if c.city_label.is_empty() {
+                "City"
+            } else {
+                c.city_label
+            };
+            text(
+                &mut e,
+                "city",
+                self.city.as_deref().unwrap_or(""),
+                &format!("the {}", label.to_lowercase()),
+                80,
+                c.city_required,
+            )
+        };
+        let region_input = self.region.as_deref().unwrap_or("").trim();
+        let region = if !known || !address::has_region(c) {
+            String::new()
+        } else if !c.regions.is_empty() {
+            match address::find_region(c, region_input) {
+                Some(r) => r.code.to_string(),
+                None if region_input.is_empty() && !c.region_required => String::new(),
+                None => {
+                    e.add(
+                        "region",
+                        format!(
+                            "Choose the {} from the list for {}.",
+                            c.region_label.to_lowercase(),
+                            c.name
+                        ),
+                    );
+                    String::new()
+                }
+            }
+        } else {
+            text(
+                &mut e,
+                "region",
+                region_input,
+                &format!("the {}", c.region_label.to_lowercase()),
+                80,
+                c.region_required,
+            )
+        };
+        let postal = address::normalize_postal(self.postal_code.as_deref().unwrap_or(""));
+        if known && !c.postal_label.is_empty() {
+            let label = c.postal_label.to_lowercase();
+            let example = if c.postal_example.is_empty() {
+                String::new()
+            } else {
+                format!(", like {}", c.postal_example)
+            };
+            if postal.is_empty() {
+                if c.postal_required {
+                    e.add("postal_code", format!("Enter the {label}."));
+                }
+            } else if !address::postal_valid(c, &postal) {
+                e.add(
+                    "postal_code",
+                    format!("Enter a valid {label} for {}{example}.", c.name),
+                );
+            }
         }
+        let postal = if c.postal_label.is_empty() {
+            String::new()
+        } else {
+            postal
+        };
+        let country = code;
         if !e.is_empty() {
             let kept = self.kept();
             let refs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -266,6 +256,7 @@ impl AddressForm {
             line1,
             line2,
             city,
+            region,
             postal_code: postal,
             country,
         })

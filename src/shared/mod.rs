@@ -1,6 +1,8 @@
 //! Types and rules both the server and the browser use. Imports nothing else from
 //! the crate: every other module may depend on it.
 
+pub mod address;
+pub mod address_data;
 pub mod domain;
 pub mod error;
 pub mod money;

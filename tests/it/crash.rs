@@ -54,8 +54,9 @@ fn address() -> AddressForm {
         name: "Robin Reed".into(),
         line1: "12 Orchard Lane".into(),
         line2: None,
-        city: "Springfield".into(),
-        postal_code: "12345".into(),
+        city: Some("Springfield".into()),
+        region: Some("CA".into()),
+        postal_code: Some("12345".into()),
         country: "US".into(),
     }
 }

@@ -142,6 +142,7 @@ async fn place_until_definite(c: &reqwest::Client, lb: &str, key: &str) -> (Outc
                 ("address[line1]", "1 Balancer Road"),
                 ("address[line2]", ""),
                 ("address[city]", "Springfield"),
+                ("address[region]", "CA"),
                 ("address[postal_code]", "12345"),
                 ("address[country]", "US"),
                 ("checkout_key", key),

@@ -13,6 +13,7 @@ pub const ADDRESS: &[(&str, &str)] = &[
     ("address[line1]", "12 Orchard Lane"),
     ("address[line2]", ""),
     ("address[city]", "Springfield"),
+    ("address[region]", "CA"),
     ("address[postal_code]", "12345"),
     ("address[country]", "US"),
 ];
@@ -244,6 +245,8 @@ async fn invalid_addresses_get_field_errors() {
         ("address[line1]", "", "line1"),
         ("address[city]", "", "city"),
         ("address[postal_code]", "ABCDE", "postal_code"),
+        ("address[region]", "", "region"),
+        ("address[region]", "Atlantis", "region"),
         ("address[country]", "XX", "country"),
         ("address[name]", &long_name, "name"),
     ];
@@ -264,6 +267,138 @@ async fn invalid_addresses_get_field_errors() {
         );
     }
     assert_eq!(order_count(&app).await, 0);
+}
+
+/// Places an order to `fields` (over the US address); returns the status and body.
+async fn place_to(app: &TestApp, fields: &[(&str, &str)]) -> (u16, Value) {
+    let a = make_product(app, "Address Rules", 100, 10).await;
+    let (b, _) = app.customer().await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+        .await;
+    let key = checkout_key(&b).await;
+    let mut form: Vec<(&str, &str)> = ADDRESS
+        .iter()
+        .filter(|(k, _)| !fields.iter().any(|(f, _)| f == k))
+        .copied()
+        .collect();
+    form.extend_from_slice(fields);
+    form.push(("checkout_key", &key));
+    let res = b.call("checkout/place-order", &form).await;
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap();
+    if status == 200 {
+        let id = body.as_str().unwrap().to_string();
+        let order: OrderView = b.call_ok("orders/get", &[("id", &id)]).await;
+        return (status, serde_json::to_value(order.address).unwrap());
+    }
+    (status, body)
+}
+
+#[tokio::test]
+async fn addresses_follow_the_rules_of_their_country() {
+    let app = spawn_app().await;
+    // A US state by name is stored as its code; the address prints the US way.
+    let (status, addr) = place_to(&app, &[("address[region]", "california")]).await;
+    assert_eq!(status, 200, "{addr}");
+    assert_eq!(addr["region"], "CA");
+    let lines: oxcart::orders::types::Address = serde_json::from_value(addr).unwrap();
+    assert_eq!(lines.lines()[2], "SPRINGFIELD, CA 12345");
+
+    // Canada: province from its list, postal code "A1A 1A1" in any case and spacing.
+    let (status, addr) = place_to(
+        &app,
+        &[
+            ("address[country]", "CA"),
+            ("address[region]", "ON"),
+            ("address[postal_code]", " k1a  0b1 "),
+            ("address[city]", "Ottawa"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{addr}");
+    assert_eq!(addr["postal_code"], "K1A 0B1");
+
+    // Japan has no city field: the street line carries it; prefecture by name.
+    let (status, addr) = place_to(
+        &app,
+        &[
+            ("address[country]", "JP"),
+            ("address[region]", "Tokyo"),
+            ("address[postal_code]", "154-0023"),
+            ("address[city]", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{addr}");
+    assert_eq!(addr["city"], "");
+
+    // Germany has no region: whatever was sent for one is not kept.
+    let (status, addr) = place_to(
+        &app,
+        &[
+            ("address[country]", "DE"),
+            ("address[postal_code]", "10115"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{addr}");
+    assert_eq!(addr["region"], "");
+
+    // A British postcode of the wrong shape is refused with an example.
+    let (status, body) = place_to(
+        &app,
+        &[("address[country]", "GB"), ("address[postal_code]", "NOPE")],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let msg = body["error"]["Invalid"]["fields"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        body["error"]["Invalid"]["fields"][0]["field"],
+        "postal_code"
+    );
+    assert!(
+        msg.contains("United Kingdom") && msg.contains("EC1Y 8SY"),
+        "{msg}"
+    );
+
+    // Canada's province must come from its list.
+    let (status, body) = place_to(
+        &app,
+        &[
+            ("address[country]", "CA"),
+            ("address[region]", "Texas"),
+            ("address[postal_code]", "K1A 0B1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["Invalid"]["fields"][0]["field"], "region");
+}
+
+#[tokio::test]
+async fn orders_saved_before_regions_existed_still_read() {
+    let app = spawn_app().await;
+    let a = make_product(&app, "Old Address", 100, 10).await;
+    let (b, _) = app.customer().await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+        .await;
+    let id = place_ok(&b).await;
+    // The address as orders stored it before: no region field at all.
+    app.state
+        .core
+        .db
+        .collection::<Document>("orders")
+        .update_one(
+            doc! { "_id": ObjectId::parse_str(&id).unwrap() },
+            doc! { "$unset": { "address.region": "" } },
+        )
+        .await
+        .unwrap();
+    let order: OrderView = b.call_ok("orders/get", &[("id", &id)]).await;
+    assert_eq!(order.address.region, "");
+    assert_eq!(order.address.city, "Springfield");
 }
 
 #[tokio::test]

@@ -366,6 +366,7 @@ pub async fn checkout(
                 ("address[line1]", "1 Load Street"),
                 ("address[line2]", ""),
                 ("address[city]", "Testville"),
+                ("address[region]", "NY"),
                 ("address[postal_code]", "12345"),
                 ("address[country]", "US"),
                 ("checkout_key", key.as_str()),
