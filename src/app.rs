@@ -82,6 +82,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/categories") view=AdminCategoriesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/orders") view=AdminOrdersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/orders/:id") view=AdminOrderPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/shipping") view=crate::admin::rules::AdminShippingPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/taxes") view=crate::admin::rules::AdminTaxesPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/discounts") view=crate::admin::rules::AdminDiscountsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <Footer />

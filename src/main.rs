@@ -88,6 +88,18 @@ async fn seed(settings: Settings, products: u64, if_empty: bool) -> ExitCode {
         eprintln!("oxcart seed: --products must be at most 1000000");
         return ExitCode::from(2);
     }
+    // Demo shipping zones, a sample tax rate and a sample code, into a shop
+    // without zones only.
+    match oxcart::orders::rules_store::seed_demo(&db).await {
+        Ok(true) => println!(
+            "added demo shipping zones, a tax rate (California 7.25 %) and the code WELCOME10"
+        ),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("oxcart seed: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let show = std::io::IsTerminal::is_terminal(&std::io::stderr());
     match oxcart::catalog::seed::run(&db, products, settings.currency, if_empty, show).await {
         Ok(0) if if_empty => {

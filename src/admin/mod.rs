@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod import;
 pub mod orders;
+pub mod rules;
 pub mod variants;
 
 use leptos::prelude::*;
@@ -36,6 +37,9 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
                                 <li><a href="/admin/products">"Products"</a></li>
                                 <li><a href="/admin/categories">"Categories"</a></li>
                                 <li><a href="/admin/orders">"Orders"</a></li>
+                                <li><a href="/admin/shipping">"Shipping"</a></li>
+                                <li><a href="/admin/taxes">"Taxes"</a></li>
+                                <li><a href="/admin/discounts">"Discount codes"</a></li>
                             </ul>
                         </nav>
                         {children.with_value(|c| c())}
@@ -64,6 +68,9 @@ pub fn AdminHome() -> impl IntoView {
                 <li><a href="/admin/categories">"Categories"</a></li>
                 <li><a href="/admin/orders?status=paid">"Orders to ship"</a></li>
                 <li><a href="/admin/orders">"All orders"</a></li>
+                <li><a href="/admin/shipping">"Shipping zones and methods"</a></li>
+                <li><a href="/admin/taxes">"Taxes"</a></li>
+                <li><a href="/admin/discounts">"Discount codes"</a></li>
             </ul>
         </AdminGate>
     }

@@ -31,7 +31,7 @@ use crate::kernel::{Error, Result};
 /// Marks written by [`SyncHandle::flush`]; a TTL index removes them after an hour.
 pub const MARKS: &str = "catalog_sync_marks";
 /// Products read per batch by a full build.
-const BUILD_BATCH: i64 = 1000;
+const BUILD_BATCH: i64 = 5000;
 
 /// Waiters for flush marks of this instance.
 #[derive(Default)]

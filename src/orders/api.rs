@@ -44,22 +44,44 @@ pub async fn checkout_details() -> Result<CheckoutData, AppError> {
         cart: view,
         address,
         email: user.email,
+        name: user.name,
     })
 }
 
 /// Places the order and sends the shopper on to pay it (the order page when the
 /// payment provider cannot be reached). Totals are computed here from the database.
 #[server(endpoint = "checkout/place-order")]
-pub async fn place_order(address: AddressForm, checkout_key: String) -> Result<String, AppError> {
+pub async fn place_order(
+    address: AddressForm,
+    shipping: Option<String>,
+    discount_code: Option<String>,
+    checkout_key: String,
+) -> Result<String, AppError> {
     let user = auth::require_user().await?;
     let state = app_state()?;
-    let address = address.validate()?;
+    let choice = service::CheckoutChoice {
+        shipping_id: shipping.unwrap_or_default(),
+        discount_code: discount_code.unwrap_or_default(),
+    };
+    // A refused form comes back with everything typed, the choices included.
+    let keep = |e: AppError| {
+        let mut kept = address.kept();
+        kept.push(("shipping", choice.shipping_id.clone()));
+        kept.push(("discount_code", choice.discount_code.clone()));
+        let refs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        e.keeping(&refs)
+    };
+    let address = address.validate().map_err(keep)?;
     if checkout_key.trim().is_empty() || checkout_key.len() > 100 {
         return Err(AppError::BadRequest(
             "The checkout form is incomplete. Reload the page and try again.".into(),
         ));
     }
-    let order = service::place_order(&state, &user, address, &checkout_key).await?;
+    let order = match service::place_order(&state, &user, address, &choice, &checkout_key).await {
+        Ok(o) => o,
+        Err(crate::kernel::Error::App(e @ AppError::Invalid(_))) => return Err(keep(e)),
+        Err(e) => return Err(e.into()),
+    };
     let id = order.id.to_hex();
     // One step to pay: straight on to the payment page. Should the provider not
     // answer, the order stands and its page offers "Pay now" to try again.

@@ -13,6 +13,44 @@ fn line_title(l: &super::store::OrderLine) -> String {
     }
 }
 
+/// "Subtotal: $10.00", "Discount (SAVE10): −$1.00", "Shipping: Standard $5.99",
+/// "Sales tax 7.25 %: $1.09", "Total paid: $16.08".
+fn totals_lines(order: &super::store::Order) -> Vec<String> {
+    let money = |v: i64| order.money(v).to_string();
+    let mut out = vec![format!("Subtotal: {}", money(order.subtotal))];
+    if order.discount > 0 {
+        let code = order
+            .discount_code
+            .as_deref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
+        out.push(format!("Discount{code}: −{}", money(order.discount)));
+    }
+    let method = order
+        .shipping_method
+        .as_ref()
+        .map(|m| format!(" ({})", m.name))
+        .unwrap_or_default();
+    let shipping = if order.shipping == 0 {
+        "free".to_string()
+    } else {
+        money(order.shipping)
+    };
+    out.push(format!("Shipping{method}: {shipping}"));
+    if !order.tax_name.is_empty() && !order.tax_included {
+        out.push(format!("{}: {}", order.tax_name, money(order.tax)));
+    }
+    out.push(format!("Total paid: {}", money(order.total)));
+    if order.tax_included && order.tax > 0 {
+        out.push(format!(
+            "(includes {} {})",
+            order.tax_name,
+            money(order.tax)
+        ));
+    }
+    out
+}
+
 /// The order confirmation: lines, totals, address and order number.
 pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Order) -> Draft {
     let money = |v: i64| order.money(v).to_string();
@@ -32,12 +70,11 @@ pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Orde
             money(l.line_total)
         ));
     }
+    let totals = totals_lines(order);
     text.push_str(&format!(
-        "\nSubtotal: {}\nShipping: {}\nTotal paid: {}\n\nShipping to:\n  {}\n\n\
+        "\n{}\n\nShipping to:\n  {}\n\n\
          See your order at any time: {link}\n\n— {shop}\n",
-        money(order.subtotal),
-        money(order.shipping),
-        money(order.total),
+        totals.join("\n"),
         address_lines.join("\n  "),
     ));
     let rows: String = order
@@ -62,14 +99,12 @@ pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Orde
              <thead><tr><th style=\"text-align:left\">Product</th><th style=\"text-align:right\">Qty</th>\
              <th style=\"text-align:right\">Price</th><th style=\"text-align:right\">Total</th></tr></thead>\
              <tbody>{rows}</tbody></table>\
-             <p>Subtotal: {sub}<br>Shipping: {ship}<br><strong>Total paid: {total}</strong></p>\
+             <p>{totals_html}</p>\
              <p>Shipping to:<br>{addr}</p>\
              <p><a href=\"{link}\">See your order</a></p><p>— {shop}</p>",
             name = escape_html(&order.customer_name),
             number = escape_html(&order.number.to_string()),
-            sub = escape_html(&money(order.subtotal)),
-            ship = escape_html(&money(order.shipping)),
-            total = escape_html(&money(order.total)),
+            totals_html = totals.iter().map(|l| escape_html(l)).collect::<Vec<_>>().join("<br>"),
             addr = address_lines.iter().map(|s| escape_html(s)).collect::<Vec<_>>().join("<br>"),
             link = escape_html(&link),
             shop = escape_html(shop),

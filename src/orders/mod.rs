@@ -4,6 +4,9 @@
 
 pub mod api;
 pub mod pages;
+pub mod pricing;
+pub mod rules;
+pub mod rules_api;
 pub mod types;
 
 #[cfg(feature = "ssr")]
@@ -11,9 +14,17 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod payment;
 #[cfg(feature = "ssr")]
+pub mod rules_store;
+#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 
+/// Every index of orders and checkout rules.
 #[cfg(feature = "ssr")]
-pub use store::ensure_indexes;
+pub async fn ensure_indexes(
+    db: &mongodb::Database,
+) -> std::result::Result<(), mongodb::error::Error> {
+    store::ensure_indexes(db).await?;
+    rules_store::ensure_indexes(db).await
+}

@@ -11,6 +11,8 @@ use super::api::{
     checkout_details, my_orders, order_detail, order_payment_status, CancelMyOrder, PayOrder,
     PlaceOrder,
 };
+use super::rules::Quote;
+use super::rules_api::checkout_quote;
 use super::types::{Address, OrderStatus, OrderSummary, OrderView};
 use crate::shared::address;
 use crate::shared::text::url_encode;
@@ -49,9 +51,30 @@ pub fn CheckoutPage() -> impl IntoView {
     });
     let data = Resource::new(|| (), |_| checkout_details());
     let err = Signal::derive(move || place.value().get().and_then(|r| r.err()));
+    // What the totals depend on: set as the shopper changes them (with the app
+    // loaded); before that, the values a refused submission kept (None: the
+    // server's default, the last address used).
+    let country = RwSignal::new(None::<String>);
+    let region = RwSignal::new(None::<String>);
+    let shipping = RwSignal::new(None::<String>);
+    let code = RwSignal::new(None::<String>);
+    let kept = move |key: &'static str| err.get().and_then(|e| e.kept_value(key));
+    let quote = Resource::new(
+        move || {
+            (
+                country.get().or_else(|| kept("country")),
+                region.get().or_else(|| kept("region")),
+                shipping.get().or_else(|| kept("shipping")),
+                code.get().or_else(|| kept("discount_code")),
+            )
+        },
+        |(c, r, s, d)| checkout_quote(c, r, s, d),
+    );
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <PageTitle text="Checkout" />
-        <Meta name="description" content="Enter your shipping address and place your order." />
+        <Meta name="description" content="Enter your shipping address, choose delivery and pay." />
         <h1>"Checkout"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -69,7 +92,12 @@ pub fn CheckoutPage() -> impl IntoView {
                         <p><a class="button" href="/cart">"Review your cart"</a></p>
                     }.into_any(),
                     Ok(d) => {
-                        let addr = d.address.clone().unwrap_or_default();
+                        let mut addr = d.address.clone().unwrap_or_default();
+                        if addr.name.is_empty() {
+                            addr.name = d.name.clone();
+                        }
+                        let code_value = Signal::derive(move || kept("discount_code").unwrap_or_default());
+                        let code_error = Signal::derive(move || err.get().and_then(|e| e.field_message("discount_code")));
                         view! {
                             <div class="layout-sidebar">
                                 <section aria-labelledby="review-title" class="summary-box">
@@ -83,8 +111,14 @@ pub fn CheckoutPage() -> impl IntoView {
                                             </li>
                                         }).collect_view()}
                                     </ul>
-                                    <p>"Shipping: free"</p>
-                                    <p class="price">"Total: " {d.cart.subtotal.to_string()}</p>
+                                    <Transition fallback=|| view! { <p>"Working out shipping and tax…"</p> }>
+                                        {move || Suspend::new(async move {
+                                            match quote.await {
+                                                Err(e) => view! { <p class="field-error">{format!("The totals could not be worked out: {e}")}</p> }.into_any(),
+                                                Ok(q) => view! { <QuoteTotals quote=q /> }.into_any(),
+                                            }
+                                        })}
+                                    </Transition>
                                     <p><a href="/cart">"Change your cart"</a></p>
                                 </section>
                                 <section aria-labelledby="address-title">
@@ -92,12 +126,42 @@ pub fn CheckoutPage() -> impl IntoView {
                                     <ActionForm action=place attr:class="stacked" attr:novalidate=true>
                                         <FormAlert error=err />
                                         <input type="hidden" name="checkout_key" value=d.cart.checkout_key.clone() />
-                                        <AddressFields initial=addr.clone() error=err />
+                                        <AddressFields initial=addr.clone() error=err country=country region=region />
+                                        <fieldset class="delivery" class:has-error=move || err.get().and_then(|e| e.field_message("shipping")).is_some()>
+                                            <legend>"Delivery"</legend>
+                                            <Transition fallback=|| view! { <p>"Finding delivery methods…"</p> }>
+                                                {move || Suspend::new(async move {
+                                                    let q = quote.await;
+                                                    view! { <DeliveryChoice quote=q shipping=shipping error=err /> }
+                                                })}
+                                            </Transition>
+                                        </fieldset>
+                                        <div class="field code-field" class:has-error=move || code_error.get().is_some()>
+                                            <label for="discount_code">"Discount code (optional)"</label>
+                                            <div class="inline-input">
+                                                <input id="discount_code" name="discount_code" type="text" maxlength="32" autocomplete="off"
+                                                    prop:value=move || code_value.get() value=move || code_value.get()
+                                                    aria-invalid=move || code_error.get().is_some().then_some("true")
+                                                    on:change=move |ev| code.set(Some(event_target_value(&ev))) />
+                                                {move || hydrated.get().then(|| view! {
+                                                    <button type="button" class="secondary">"Apply"</button>
+                                                })}
+                                            </div>
+                                            {move || code_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                                            <Transition fallback=|| ()>
+                                                {move || Suspend::new(async move {
+                                                    quote.await.ok().and_then(|q| q.code_message.clone().map(|m| {
+                                                        let class = if q.code_ok { "field-ok" } else { "field-error" };
+                                                        view! { <p class=class role="status">{m}</p> }
+                                                    }))
+                                                })}
+                                            </Transition>
+                                        </div>
                                         <p class="muted">{format!("We will send the confirmation to {}.", d.email)}</p>
                                         <div class="form-actions">
-                                            <button type="submit" disabled=move || place.pending().get()>"Place order"</button>
+                                            <button type="submit" disabled=move || place.pending().get()>"Place order and pay"</button>
                                         </div>
-                                        <p class="muted">"Your items are held for you while you pay."</p>
+                                        <p class="muted">"Next comes the secure payment page. Your items are held for you while you pay."</p>
                                     </ActionForm>
                                 </section>
                             </div>
@@ -106,6 +170,74 @@ pub fn CheckoutPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Subtotal, discount, shipping, tax and total of a quote.
+#[component]
+fn QuoteTotals(quote: Quote) -> impl IntoView {
+    let q = quote;
+    let shipping = if q.methods.is_empty() && q.notice.is_none() {
+        "free".to_string()
+    } else if q.notice.is_some() {
+        "—".to_string()
+    } else if q.shipping.is_zero() {
+        "free".to_string()
+    } else {
+        q.shipping.to_string()
+    };
+    view! {
+        {q.notice.clone().map(|n| view! { <p class="alert alert-warn" role="status">{n}</p> })}
+        <dl class="totals" aria-live="polite">
+            <dt>"Subtotal"</dt><dd>{q.subtotal.to_string()}</dd>
+            {(!q.discount.is_zero()).then(|| view! { <dt>"Discount"</dt><dd>{format!("−{}", q.discount)}</dd> })}
+            <dt>"Shipping"</dt><dd>{shipping}</dd>
+            {(!q.tax_name.is_empty() && !q.tax_included).then(|| view! { <dt>{q.tax_name.clone()}</dt><dd>{q.tax.to_string()}</dd> })}
+            <dt class="total">"Total"</dt><dd class="total" data-testid="checkout-total">{q.total.to_string()}</dd>
+        </dl>
+        {(q.tax_included && !q.tax.is_zero()).then(|| view! {
+            <p class="muted">{format!("Includes {} of {}.", q.tax, q.tax_name)}</p>
+        })}
+    }
+}
+
+/// The delivery methods for the address, as radio buttons.
+#[component]
+fn DeliveryChoice(
+    quote: Result<Quote, AppError>,
+    shipping: RwSignal<Option<String>>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let notice = quote.as_ref().ok().and_then(|q| q.notice.clone());
+    // The refusal's message, unless the quote already says the same.
+    let message = move || error.get().and_then(|e| e.field_message("shipping")).filter(|m| Some(m) != notice.as_ref());
+    let body = match quote {
+        Err(e) => view! { <p class="field-error">{format!("Delivery methods could not be loaded: {e}")}</p> }.into_any(),
+        Ok(q) if q.notice.is_some() => view! { <p class="field-error">{q.notice.clone()}</p> }.into_any(),
+        Ok(q) if q.methods.is_empty() => view! { <p>"Free shipping."</p> }.into_any(),
+        Ok(q) => {
+            let chosen = q.shipping_id.clone().unwrap_or_default();
+            q.methods.into_iter().map(|m| {
+                let id = format!("ship-{}", m.id);
+                let value = m.id.clone();
+                let checked = m.id == chosen;
+                let price = if m.price.is_zero() { "Free".to_string() } else { m.price.to_string() };
+                view! {
+                    <div class="radio-option">
+                        <input type="radio" id=id.clone() name="shipping" value=m.id.clone() checked=checked
+                            on:change=move |_| shipping.set(Some(value.clone())) />
+                        <label for=id>
+                            <strong>{m.name.clone()}</strong> " — " {price}
+                            {(!m.estimate.is_empty()).then(|| view! { <span class="muted">{format!(" ({})", m.estimate)}</span> })}
+                        </label>
+                    </div>
+                }
+            }).collect_view().into_any()
+        }
+    };
+    view! {
+        {body}
+        {move || message().map(|m| view! { <p class="field-error">{m}</p> })}
     }
 }
 
@@ -206,8 +338,25 @@ pub fn OrderDetails(order: OrderView) -> impl IntoView {
                 </tbody>
                 <tfoot>
                     <tr><td colspan="3">"Subtotal"</td><td class="num">{o.subtotal.to_string()}</td></tr>
-                    <tr><td colspan="3">"Shipping"</td><td class="num">{o.shipping.to_string()}</td></tr>
+                    {(!o.discount.is_zero()).then(|| view! {
+                        <tr><td colspan="3">{match &o.discount_code { Some(c) => format!("Discount ({c})"), None => "Discount".to_string() }}</td>
+                            <td class="num">{format!("−{}", o.discount)}</td></tr>
+                    })}
+                    <tr>
+                        <td colspan="3">
+                            {match &o.shipping_method { Some(m) => format!("Shipping: {m}"), None => "Shipping".to_string() }}
+                            {(!o.shipping_estimate.is_empty()).then(|| view! { <span class="muted">{format!(" ({})", o.shipping_estimate)}</span> })}
+                            {(o.discount_code.is_some() && o.discount.is_zero()).then(|| view! { <span class="muted">{format!(" — free with {}", o.discount_code.clone().unwrap_or_default())}</span> })}
+                        </td>
+                        <td class="num">{if o.shipping.is_zero() { "Free".to_string() } else { o.shipping.to_string() }}</td>
+                    </tr>
+                    {(!o.tax_included && !o.tax_name.is_empty()).then(|| view! {
+                        <tr><td colspan="3">{o.tax_name.clone()}</td><td class="num">{o.tax.to_string()}</td></tr>
+                    })}
                     <tr><td colspan="3">"Total"</td><td class="num" data-testid="order-total">{o.total.to_string()}</td></tr>
+                    {(o.tax_included && !o.tax.is_zero()).then(|| view! {
+                        <tr><td colspan="3" class="muted">{format!("Includes {}", o.tax_name)}</td><td class="num muted">{o.tax.to_string()}</td></tr>
+                    })}
                 </tfoot>
             </table>
         </div>
@@ -373,7 +522,14 @@ pub fn CheckoutSuccessPage() -> impl IntoView {
 /// place, so typed and autofilled values stay; without JavaScript the server checks
 /// the region against the country sent and shows the right list with its message.
 #[component]
-fn AddressFields(initial: Address, #[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+fn AddressFields(
+    initial: Address,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    /// Told the country and region as they change (for the totals).
+    country: RwSignal<Option<String>>,
+    region: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let (chosen_country, chosen_region) = (country, region);
     let kept = move |name: &'static str, init: String| {
         Signal::derive(move || {
             error
@@ -454,7 +610,12 @@ fn AddressFields(initial: Address, #[prop(into)] error: Signal<Option<AppError>>
             <label for="address[country]">"Country"</label>
             <select id="address[country]" name="address[country]" autocomplete="shipping country"
                 aria-invalid=invalid("country")
-                on:change=move |ev| country.set(event_target_value(&ev))>
+                on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    country.set(v.clone());
+                    chosen_country.set(Some(v));
+                    chosen_region.set(Some(String::new()));
+                }>
                 {address::shipping_countries().map(|c| {
                     let code = c.code;
                     view! { <option value=code selected=move || country.get() == code>{c.name}</option> }
@@ -480,7 +641,8 @@ fn AddressFields(initial: Address, #[prop(into)] error: Signal<Option<AppError>>
             <div class="field" class:has-error=move || field("region").get().is_some() hidden=move || !address::has_region(data())>
                 <label for=move || if region_list() { "address[region]" } else { "address[region]-text" }>{region_label}</label>
                 <select id="address[region]" name="address[region]" autocomplete="shipping address-level1"
-                    hidden=move || !region_list() disabled=move || !region_list() aria-invalid=invalid("region")>
+                    hidden=move || !region_list() disabled=move || !region_list() aria-invalid=invalid("region")
+                    on:change=move |ev| chosen_region.set(Some(event_target_value(&ev)))>
                     <option value="">"Choose…"</option>
                     {move || {
                         let chosen = region_value.get_untracked();
@@ -492,6 +654,7 @@ fn AddressFields(initial: Address, #[prop(into)] error: Signal<Option<AppError>>
                 </select>
                 <input id="address[region]-text" name="address[region]" type="text" autocomplete="shipping address-level1" maxlength="80"
                     hidden=move || !region_free() disabled=move || !region_free()
+                    on:change=move |ev| chosen_region.set(Some(event_target_value(&ev)))
                     prop:value=move || region_value.get() value=move || region_value.get()
                     aria-invalid=invalid("region") />
                 {err_p("region")}

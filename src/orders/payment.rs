@@ -179,6 +179,7 @@ pub async fn payment_received(
     for line in &paid.lines {
         crate::catalog::store::commit_reservation(db, &line.product_id, &paid.id).await?;
     }
+    super::rules_store::commit_code(db, &paid.id).await?;
     queue_confirmation(core, &paid).await?;
     Ok(paid)
 }

@@ -7,6 +7,7 @@ use mongodb::bson::{oid::ObjectId, DateTime};
 use mongodb::Database;
 
 use super::payment::Payments;
+use super::rules_store;
 use super::store::{self, ClaimOutcome, History, Lease, Order, OrderLine, Payment, PaymentUpdate};
 use super::types::{Address, OrderStatus};
 use crate::cart::store::{self as cart_store, Owner};
@@ -58,9 +59,19 @@ pub async fn place_order(
     state: &Core,
     user: &Caller,
     address: Address,
+    choice: &CheckoutChoice,
     checkout_key: &str,
 ) -> Result<Order> {
-    place_order_observed(state, user, address, checkout_key, &|_| {}).await
+    place_order_observed(state, user, address, choice, checkout_key, &|_| {}).await
+}
+
+/// What a checkout asks for besides the address.
+#[derive(Debug, Clone, Default)]
+pub struct CheckoutChoice {
+    /// The shipping method's id (empty in a shop without zones).
+    pub shipping_id: String,
+    /// A discount code as typed, or empty.
+    pub discount_code: String,
 }
 
 /// [`place_order`], telling `observe` each [`Step`] it passes.
@@ -68,6 +79,7 @@ pub async fn place_order_observed(
     state: &Core,
     user: &Caller,
     address: Address,
+    choice: &CheckoutChoice,
     checkout_key: &str,
     observe: &(dyn Fn(Step) + Send + Sync),
 ) -> Result<Order> {
@@ -77,7 +89,8 @@ pub async fn place_order_observed(
     loop {
         match store::acquire_claim(db, &claim_key, CHECKOUT_LEASE, &state.instance).await? {
             ClaimOutcome::Mine(lease) => {
-                return run_placement(state, user, address, checkout_key, lease, observe).await
+                return run_placement(state, user, address, choice, checkout_key, lease, observe)
+                    .await
             }
             ClaimOutcome::Taken(claim) => {
                 if let Some(order) = store::find(db, &claim.order_id).await? {
@@ -125,6 +138,7 @@ async fn run_placement(
     state: &Core,
     user: &Caller,
     address: Address,
+    choice: &CheckoutChoice,
     checkout_key: &str,
     lease: Lease,
     observe: &(dyn Fn(Step) + Send + Sync),
@@ -137,6 +151,7 @@ async fn run_placement(
         user,
         &owner,
         address,
+        choice,
         checkout_key,
         lease.order_id,
         observe,
@@ -196,17 +211,19 @@ async fn release_order(db: &Database, order_id: &ObjectId) -> Result<()> {
         catalog::release_reservation(db, &held.product_id, &held.variant_id, order_id, held.qty)
             .await?;
     }
-    Ok(())
+    rules_store::release_code(db, order_id).await
 }
 
 /// Idempotent for `order_id`: an order that already exists is returned as it is,
 /// a line already reserved for it is not reserved twice. Returns the order and,
 /// when this call created it, the cart version to empty.
+#[allow(clippy::too_many_arguments)]
 async fn place_claimed(
     state: &Core,
     user: &Caller,
     owner: &Owner,
     address: Address,
+    choice: &CheckoutChoice,
     checkout_key: &str,
     order_id: ObjectId,
     observe: &(dyn Fn(Step) + Send + Sync),
@@ -238,6 +255,7 @@ async fn place_claimed(
     let ids: Vec<ObjectId> = cart.items.iter().map(|i| i.product_id).collect();
     let products = catalog::find_by_ids(db, &ids).await?;
     let mut lines = Vec::with_capacity(cart.items.len());
+    let mut weight_grams: i64 = 0;
     for item in &cart.items {
         let p = products
             .iter()
@@ -264,6 +282,12 @@ async fn place_claimed(
                 p.id, p.currency, currency
             )));
         }
+        weight_grams = weight_grams.saturating_add(
+            v.weight_grams
+                .unwrap_or(0)
+                .max(0)
+                .saturating_mul(item.quantity.as_i64()),
+        );
         let line_total = p
             .money(v.price)
             .checked_mul(u64::from(item.quantity))
@@ -287,10 +311,30 @@ async fn place_claimed(
             .map(|l| crate::shared::Money::new(l.line_total, currency)),
     )
     .ok_or_else(|| Error::internal("an order subtotal overflowed"))?;
-    let shipping = crate::shared::Money::zero(currency);
-    let total = subtotal
-        .checked_add(shipping)
-        .ok_or_else(|| Error::internal("an order total overflowed"))?;
+    // Shipping, discount and tax from the shop's rules, for this address.
+    let customer = user.id.to_hex();
+    let rules = rules_store::Rules::load(db).await?;
+    let (priced, problems) = rules_store::price(
+        db,
+        &rules,
+        currency,
+        rules_store::CartAmounts {
+            subtotal: subtotal.minor(),
+            weight_grams,
+        },
+        rules_store::place_of(&address),
+        &rules_store::Choice {
+            shipping_id: &choice.shipping_id,
+            code: &choice.discount_code,
+            customer: &customer,
+        },
+        true,
+    )
+    .await?;
+    let priced = match priced {
+        Some(p) if problems.is_empty() => p,
+        _ => return Err(AppError::Invalid(problems).into()),
+    };
 
     // Reserve every line (a line this order already holds counts as reserved).
     for (n, line) in lines.iter().enumerate() {
@@ -322,6 +366,20 @@ async fn place_claimed(
         }
         observe(Step::Reserved(n));
     }
+    // The code's use, counted against its limits in the same way (the check and
+    // the count are one update; a retry of this order never counts twice).
+    if let Some(code) = &priced.code {
+        if !rules_store::hold_code(db, code, &order_id, &customer).await? {
+            return Err(AppError::field(
+                "discount_code",
+                format!(
+                    "The code {} has just been used as often as it may be. Remove it to continue.",
+                    code.code
+                ),
+            )
+            .into());
+        }
+    }
 
     let now = DateTime::now();
     let number = store::next_number(db).await?;
@@ -335,10 +393,21 @@ async fn place_claimed(
         customer_name: user.name.clone(),
         status: OrderStatus::AwaitingPayment,
         lines,
-        subtotal: subtotal.minor(),
-        shipping: shipping.minor(),
-        total: total.minor(),
+        subtotal: priced.totals.subtotal,
+        discount: priced.totals.discount,
+        shipping: priced.totals.shipping,
+        tax: priced.totals.tax,
+        tax_included: priced.totals.tax_included,
+        tax_name: priced.tax_name.clone(),
+        total: priced.totals.total,
         currency,
+        shipping_method: priced.method.as_ref().map(|m| store::ShippingChoice {
+            id: m.id,
+            name: m.name.clone(),
+            estimate: m.estimate.clone(),
+        }),
+        discount_code: priced.code.as_ref().map(|c| c.code.clone()),
+        weight_grams,
         address,
         checkout_key: checkout_key.to_string(),
         reserved_until,
@@ -460,6 +529,10 @@ pub async fn cancel_unpaid(
         return Ok(None);
     };
     release_reserved_stock(db, &order).await;
+    if let Err(e) = rules_store::release_code(db, &order.id).await {
+        // The order is cancelled; its code use is given back by the next sweep.
+        tracing::warn!(order_id = %order.id, "could not give a code use back now: {e}");
+    }
     Ok(Some(order))
 }
 
@@ -512,6 +585,21 @@ pub async fn sweep(core: &Core, payments: &Payments) -> Result<()> {
             end_unpaid(core, payments, &order.id, &Actor::System, EXPIRED_NOTE).await?
         {
             tracing::info!(order_id = %cancelled.id, "unpaid order expired");
+        }
+    }
+    // Code uses held by orders that ended, or that never came to be.
+    let before_ms = now.timestamp_millis() - 10 * 60_000;
+    for order_id in rules_store::holding_orders(db, 500).await? {
+        match store::find(db, &order_id).await?.map(|o| o.status) {
+            Some(OrderStatus::AwaitingPayment) => {}
+            Some(OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered) => {
+                rules_store::commit_code(db, &order_id).await?;
+            }
+            Some(OrderStatus::Cancelled) => rules_store::release_code(db, &order_id).await?,
+            None if order_id.timestamp().timestamp_millis() < before_ms => {
+                rules_store::release_code(db, &order_id).await?;
+            }
+            None => {}
         }
     }
     // Reservations older than a placement could take whose order is missing or closed.

@@ -62,6 +62,15 @@ pub struct Payment {
     pub refunded_at: Option<DateTime>,
 }
 
+/// The shipping method an order was placed with, as it was then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingChoice {
+    pub id: ObjectId,
+    pub name: String,
+    #[serde(default)]
+    pub estimate: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Order {
     #[serde(rename = "_id")]
@@ -74,9 +83,30 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     /// Amounts in minor units of `currency` (see [`Order::money`]).
     pub subtotal: i64,
+    /// Taken off the goods by a discount code (0 before codes existed).
+    #[serde(default)]
+    pub discount: i64,
     pub shipping: i64,
+    /// Tax: part of `total` when `tax_included`, else added to it (0 before taxes existed).
+    #[serde(default)]
+    pub tax: i64,
+    #[serde(default)]
+    pub tax_included: bool,
+    /// "Sales tax 7.25 %"; empty without tax.
+    #[serde(default)]
+    pub tax_name: String,
     pub total: i64,
     pub currency: Currency,
+    /// How it is shipped (none for orders from before shipping methods, and in a
+    /// shop without zones, where shipping is free).
+    #[serde(default)]
+    pub shipping_method: Option<ShippingChoice>,
+    /// The discount code used, as typed by the shop ("SAVE10").
+    #[serde(default)]
+    pub discount_code: Option<String>,
+    /// Weight of the parcel in grams (variants without a weight count 0).
+    #[serde(default)]
+    pub weight_grams: i64,
     pub address: Address,
     pub checkout_key: String,
     /// Unpaid orders give their stock back after this.
@@ -115,7 +145,18 @@ impl Order {
                 })
                 .collect(),
             subtotal: self.money(self.subtotal),
+            discount: self.money(self.discount),
+            discount_code: self.discount_code.clone(),
             shipping: self.money(self.shipping),
+            shipping_method: self.shipping_method.as_ref().map(|m| m.name.clone()),
+            shipping_estimate: self
+                .shipping_method
+                .as_ref()
+                .map(|m| m.estimate.clone())
+                .unwrap_or_default(),
+            tax: self.money(self.tax),
+            tax_included: self.tax_included,
+            tax_name: self.tax_name.clone(),
             total: self.money(self.total),
             address: self.address.clone(),
             email: self.email.clone(),

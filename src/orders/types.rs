@@ -291,7 +291,15 @@ pub struct OrderView {
     pub status: OrderStatus,
     pub lines: Vec<OrderLineView>,
     pub subtotal: Money,
+    pub discount: Money,
+    pub discount_code: Option<String>,
     pub shipping: Money,
+    /// The shipping method's name (none: free shipping without zones, or an older order).
+    pub shipping_method: Option<String>,
+    pub shipping_estimate: String,
+    pub tax: Money,
+    pub tax_included: bool,
+    pub tax_name: String,
     pub total: Money,
     pub address: Address,
     pub email: String,
@@ -331,4 +339,6 @@ pub struct CheckoutData {
     /// The last address used, to prefill the form.
     pub address: Option<Address>,
     pub email: String,
+    /// The account holder's name, for an empty form.
+    pub name: String,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::orders::pricing::{charge, ChargeLine, Totals};
 use async_trait::async_trait;
 use mongodb::bson::{oid::ObjectId, DateTime};
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
@@ -101,19 +102,57 @@ impl PaymentGateway for StripeGateway {
                 order.currency
             ))
         })?;
-        let line_items: Vec<CreateCheckoutSessionLineItems> = order
+        // The goods (with any discount spread over them), shipping and added tax:
+        // together exactly the order total (see `orders::pricing::charge`).
+        let goods: Vec<ChargeLine> = order
             .lines
             .iter()
-            .map(|l| {
-                let mut price = CreateCheckoutSessionLineItemsPriceData::new(cur.clone());
-                price.unit_amount = Some(l.unit_price);
-                price.product_data = Some(ProductData::new(l.name.clone()));
-                let mut item = CreateCheckoutSessionLineItems::new();
-                item.price_data = Some(price);
-                item.quantity = Some(u64::from(l.quantity));
-                item
+            .map(|l| ChargeLine {
+                name: if l.variant_label.is_empty() {
+                    l.name.clone()
+                } else {
+                    format!("{} ({})", l.name, l.variant_label)
+                },
+                unit_amount: l.unit_price,
+                quantity: u64::from(l.quantity),
             })
             .collect();
+        let totals = Totals {
+            subtotal: order.subtotal,
+            discount: order.discount,
+            shipping: order.shipping,
+            tax: order.tax,
+            tax_included: order.tax_included,
+            total: order.total,
+        };
+        let shipping_name = order
+            .shipping_method
+            .as_ref()
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| "Delivery".into());
+        let discount_note = order
+            .discount_code
+            .as_deref()
+            .map(|c| format!("with code {c}"))
+            .unwrap_or_default();
+        let line_items: Vec<CreateCheckoutSessionLineItems> = charge(
+            &goods,
+            &totals,
+            &shipping_name,
+            &order.tax_name,
+            &discount_note,
+        )
+        .into_iter()
+        .map(|l| {
+            let mut price = CreateCheckoutSessionLineItemsPriceData::new(cur.clone());
+            price.unit_amount = Some(l.unit_amount);
+            price.product_data = Some(ProductData::new(l.name));
+            let mut item = CreateCheckoutSessionLineItems::new();
+            item.price_data = Some(price);
+            item.quantity = Some(l.quantity);
+            item
+        })
+        .collect();
         let mut metadata = HashMap::new();
         metadata.insert("order_id".to_string(), order.id.to_hex());
         metadata.insert("order_number".to_string(), order.number.to_string());

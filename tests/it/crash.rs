@@ -79,6 +79,7 @@ impl Checkout {
                 &core,
                 &user,
                 address().validate().unwrap(),
+                &service::CheckoutChoice::default(),
                 &key,
                 &move |s| {
                     if s == step {

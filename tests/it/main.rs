@@ -9,6 +9,7 @@ mod architecture;
 mod accounts;
 mod cart;
 mod catalog;
+mod checkout_rules;
 mod crash;
 mod failover;
 mod health;

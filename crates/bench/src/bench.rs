@@ -322,19 +322,31 @@ pub async fn checkout(
         clients.push((email, client()));
     }
     let pid = product.to_hex();
-    // Sign in, fill the cart, open checkout: everything up to "Place order".
-    let prepared = futures::future::join_all(clients.iter().map(|(email, c)| {
+    // Sign in ten at a time: the shop lets one address have at most 20 sign-ins in
+    // progress (they all come from this machine).
+    let mut signed_in = Vec::new();
+    for group in clients.chunks(10) {
+        let done = futures::future::join_all(group.iter().map(|(email, c)| async move {
+            let res = c
+                .post(format!("{url}/api/accounts/login"))
+                .form(&[("email", email.as_str()), ("password", password)])
+                .send()
+                .await;
+            matches!(res, Ok(r) if r.status().is_success())
+        }))
+        .await;
+        signed_in.extend(done);
+    }
+    // Fill the cart and open checkout: everything up to "Place order".
+    let prepared = futures::future::join_all(clients.iter().zip(signed_in).map(|((_, c), ok)| {
         let pid = pid.clone();
         async move {
+            if !ok {
+                return None;
+            }
             let post = |path: &str, form: Vec<(&str, String)>| {
                 c.post(format!("{url}/api/{path}")).form(&form).send()
             };
-            post(
-                "accounts/login",
-                vec![("email", email.clone()), ("password", password.into())],
-            )
-            .await
-            .ok()?;
             post(
                 "cart/add",
                 vec![("product_id", pid.clone()), ("quantity", "1".into())],
@@ -347,17 +359,30 @@ pub async fn checkout(
                 .json()
                 .await
                 .ok()?;
-            Some(data.cart.checkout_key)
+            // The delivery method checkout would preselect (none in a shop without zones).
+            let quote: oxcart::orders::rules::Quote = post(
+                "checkout/quote",
+                vec![("country", "US".into()), ("region", "NY".into())],
+            )
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+            Some((
+                data.cart.checkout_key,
+                quote.shipping_id.unwrap_or_default(),
+            ))
         }
     }))
     .await;
-    let ready: Vec<(&reqwest::Client, String)> = clients
+    let ready: Vec<(&reqwest::Client, (String, String))> = clients
         .iter()
         .zip(prepared)
         .filter_map(|((_, c), k)| k.map(|k| (c, k)))
         .collect();
     let started = Instant::now();
-    let results = futures::future::join_all(ready.iter().map(|(c, key)| async move {
+    let results = futures::future::join_all(ready.iter().map(|(c, (key, shipping))| async move {
         let t = Instant::now();
         let res = c
             .post(format!("{url}/api/checkout/place-order"))
@@ -369,6 +394,7 @@ pub async fn checkout(
                 ("address[region]", "NY"),
                 ("address[postal_code]", "12345"),
                 ("address[country]", "US"),
+                ("shipping", shipping.as_str()),
                 ("checkout_key", key.as_str()),
             ])
             .send()
@@ -415,13 +441,20 @@ pub async fn cart(
     connections: usize,
     seconds: u64,
 ) -> Result<String, String> {
-    let product = new_product(db, "Benchmark Cart Item", "15", 1_000_000, currency)
-        .await?
-        .to_hex();
+    let product = new_product(db, "Benchmark Cart Item", "15", 1_000_000, currency).await?;
+    // Cart lines are variants: update and remove name the product's one variant.
+    let variant = oxcart::catalog::store::find_by_id(db, &product)
+        .await
+        .map_err(|e| e.to_string())?
+        .and_then(|p| p.variants.first().map(|v| v.id.to_hex()))
+        .ok_or("the benchmark product has no variant")?;
+    let product = product.to_hex();
+    let variant = Arc::new(variant);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let product = Arc::new(product);
     let tasks = (0..connections).map(|_| {
         let product = product.clone();
+        let variant = variant.clone();
         let url = url.to_string();
         tokio::spawn(async move {
             let c = client();
@@ -430,9 +463,11 @@ pub async fn cart(
             let mut errors = 0usize;
             // Posts a cart form; returns how long it took and whether it succeeded.
             let timed = |endpoint: &'static str, quantity: &'static str| {
-                let request = c
-                    .post(format!("{url}/api/cart/{endpoint}"))
-                    .form(&[("product_id", product.as_str()), ("quantity", quantity)]);
+                let request = c.post(format!("{url}/api/cart/{endpoint}")).form(&[
+                    ("product_id", product.as_str()),
+                    ("variant_id", variant.as_str()),
+                    ("quantity", quantity),
+                ]);
                 async move {
                     let t = Instant::now();
                     let ok = matches!(request.send().await, Ok(r) if r.status().is_success());
@@ -448,7 +483,7 @@ pub async fn cart(
                 errors += usize::from(!ok);
                 let _ = c
                     .post(format!("{url}/api/cart/remove"))
-                    .form(&[("product_id", product.as_str())])
+                    .form(&[("variant_id", variant.as_str())])
                     .send()
                     .await;
             }
