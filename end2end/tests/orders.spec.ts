@@ -12,6 +12,9 @@ test("a guest fills a cart, registers at checkout, orders, and follows the order
   await expect(page.getByRole("heading", { name: "Your cart" })).toBeVisible();
   for (const n of names) await expect(page.getByRole("link", { name: n })).toBeVisible();
   await page.getByRole("link", { name: "Go to checkout" }).click();
+  // Guests may buy without an account; this one signs up from checkout.
+  await expect(page.getByText("Buying as a guest.")).toBeVisible();
+  await page.getByRole("link", { name: "Sign in", exact: true }).last().click();
   await expect(page).toHaveURL(/\/login\?next=%2Fcheckout/);
   await page.getByRole("link", { name: "Create an account" }).click();
   await waitForHydration(page);

@@ -78,8 +78,10 @@ pub async fn register(
     Ok(())
 }
 
+/// Creates an account (name, e-mail, password checked as at sign-up); the caller
+/// reserves the rate-limit attempt and signs the person in.
 #[cfg(feature = "ssr")]
-async fn register_reserved(
+pub async fn register_reserved(
     state: &Core,
     name: &str,
     email: &str,

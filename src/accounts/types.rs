@@ -3,53 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A normalised e-mail address (trimmed, lower case). Built only by [`Email::parse`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Email(String);
-
-impl Email {
-    pub fn parse(input: &str) -> Result<Email, String> {
-        let s = input.trim().to_lowercase();
-        if s.is_empty() {
-            return Err("Enter your e-mail address.".into());
-        }
-        let bad = || "Enter an e-mail address like name@example.com.".to_string();
-        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad());
-        }
-        let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
-        let domain_ok = domain.len() >= 3
-            && domain.contains('.')
-            && !domain.starts_with(['.', '-'])
-            && !domain.ends_with(['.', '-'])
-            && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        let local_ok = !local.is_empty()
-            && local.len() <= 64
-            && !local.contains('@')
-            && !local.starts_with('.')
-            && !local.ends_with('.')
-            && !local.contains("..")
-            && !local.contains(['"', '(', ')', ',', ':', ';', '<', '>', '[', '\\', ']']);
-        if domain_ok && local_ok {
-            Ok(Email(s))
-        } else {
-            Err(bad())
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for Email {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::shared::domain::Email;
 
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 128;

@@ -70,7 +70,7 @@ pub fn AdminOrderPage() -> impl IntoView {
     let set_status = ServerAction::<AdminSetOrderStatus>::new();
     let order = Resource::new(
         move || (id.get(), set_status.version().get()),
-        |(id, _)| order_detail(id),
+        |(id, _)| order_detail(id, None),
     );
     let err = Signal::derive(move || set_status.value().get().and_then(|r| r.err()));
     view! {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod links;
 pub mod mail;
 pub mod migrate;
 pub mod ratelimit;
@@ -30,6 +31,8 @@ pub struct Core {
     /// This process among the shop's instances (`address#pid`), recorded on the
     /// work it holds so an operator can tell which instance held a stuck checkout.
     pub instance: String,
+    /// The key of signed links (see `links`), read from the database on first use.
+    pub link_key: Arc<tokio::sync::OnceCell<[u8; 32]>>,
 }
 
 impl Core {
@@ -43,6 +46,7 @@ impl Core {
             client,
             readiness: db::Readiness::new(),
             instance: format!("{}#{}", settings.site_addr, std::process::id()),
+            link_key: Arc::new(tokio::sync::OnceCell::new()),
             settings: Arc::new(settings),
         }
     }

@@ -44,6 +44,11 @@ pub const RESET_PER_ADDRESS: Limit = Limit {
     max: 20,
     window: Duration::from_secs(15 * 60),
 };
+/// Orders placed without an account, per address.
+pub const GUEST_ORDER_PER_ADDRESS: Limit = Limit {
+    max: 30,
+    window: Duration::from_secs(60 * 60),
+};
 pub const REGISTER_PER_ADDRESS: Limit = Limit {
     max: 20,
     window: Duration::from_secs(60 * 60),

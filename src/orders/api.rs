@@ -14,9 +14,11 @@ use {
     super::types::OrderStatus,
     crate::kernel::auth,
     crate::kernel::db::parse_id,
-    crate::kernel::web::{context, redirect},
+    crate::kernel::ratelimit,
+    crate::kernel::web::{client_ip, context, redirect},
     crate::kernel::{core as app_state, Core},
     crate::shared::{Actor, OrderNumber},
+    crate::shared::{Email, FormErrors},
     mongodb::bson::{doc, Document},
 };
 
@@ -29,11 +31,26 @@ fn services() -> crate::kernel::Result<(Core, Payments)> {
 #[cfg(feature = "ssr")]
 const PER_PAGE: u32 = 20;
 
-/// The cart to check out, priced on the server, plus the last address used.
+/// The cart to check out, priced on the server, plus the last address used: the
+/// account's, or the guest browser's cart.
 #[server(endpoint = "checkout/data")]
 pub async fn checkout_details() -> Result<CheckoutData, AppError> {
-    let user = auth::require_user().await?;
     let state = app_state()?;
+    let Some(user) = auth::current_caller().await? else {
+        let owner = crate::cart::api::owner_of_request(false).await?;
+        let cart = match &owner {
+            Some(o) => crate::cart::store::find(&state.db, o).await?,
+            None => None,
+        };
+        let view = crate::cart::store::view(&state.db, cart.as_ref(), state.currency()).await?;
+        return Ok(CheckoutData {
+            cart: view,
+            address: None,
+            email: String::new(),
+            name: String::new(),
+            signed_in: false,
+        });
+    };
     let owner = crate::cart::store::Owner::User(user.id);
     let cart = crate::cart::store::find(&state.db, &owner).await?;
     let view = crate::cart::store::view(&state.db, cart.as_ref(), state.currency()).await?;
@@ -45,31 +62,51 @@ pub async fn checkout_details() -> Result<CheckoutData, AppError> {
         address,
         email: user.email,
         name: user.name,
+        signed_in: true,
     })
 }
 
 /// Places the order and sends the shopper on to pay it (the order page when the
 /// payment provider cannot be reached). Totals are computed here from the database.
+/// Guests give an e-mail address; their order page is a signed link.
 #[server(endpoint = "checkout/place-order")]
 pub async fn place_order(
     address: AddressForm,
+    email: Option<String>,
     shipping: Option<String>,
     discount_code: Option<String>,
     checkout_key: String,
 ) -> Result<String, AppError> {
-    let user = auth::require_user().await?;
     let state = app_state()?;
+    let caller = auth::current_caller().await?;
     let choice = service::CheckoutChoice {
         shipping_id: shipping.unwrap_or_default(),
         discount_code: discount_code.unwrap_or_default(),
     };
+    let email_in = email.unwrap_or_default();
     // A refused form comes back with everything typed, the choices included.
     let keep = |e: AppError| {
         let mut kept = address.kept();
         kept.push(("shipping", choice.shipping_id.clone()));
         kept.push(("discount_code", choice.discount_code.clone()));
+        kept.push(("email", email_in.clone()));
         let refs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
         e.keeping(&refs)
+    };
+    let guest_email = match &caller {
+        Some(_) => None,
+        None => match Email::parse(&email_in) {
+            Ok(e) => Some(e),
+            Err(m) => {
+                // Report the address's problems too, in one go.
+                let mut errors = match address.validate() {
+                    Err(AppError::Invalid(f)) => f,
+                    _ => FormErrors::new(),
+                };
+                errors.add("email", m);
+                return Err(keep(AppError::Invalid(errors)));
+            }
+        },
     };
     let address = address.validate().map_err(keep)?;
     if checkout_key.trim().is_empty() || checkout_key.len() > 100 {
@@ -77,7 +114,30 @@ pub async fn place_order(
             "The checkout form is incomplete. Reload the page and try again.".into(),
         ));
     }
-    let order = match service::place_order(&state, &user, address, &choice, &checkout_key).await {
+    let buyer = match (&caller, guest_email) {
+        (Some(user), _) => service::Buyer::account(user),
+        (None, Some(email)) => {
+            // Guest orders per address are limited like sign-ups.
+            let ip = client_ip(state.settings.trust_proxy).await;
+            ratelimit::reserve(
+                &state.db,
+                &format!("guest-order:ip:{ip}"),
+                ratelimit::GUEST_ORDER_PER_ADDRESS,
+            )
+            .await?;
+            let owner = crate::cart::api::owner_of_request(false)
+                .await?
+                .ok_or_else(|| AppError::Conflict("Your cart is empty.".into()))?;
+            service::Buyer {
+                user_id: None,
+                email: email.as_str().to_string(),
+                name: address.name.clone(),
+                owner,
+            }
+        }
+        (None, None) => return Err(crate::kernel::Error::internal("guest e-mail missing").into()),
+    };
+    let order = match service::place_order(&state, &buyer, address, &choice, &checkout_key).await {
         Ok(o) => o,
         Err(crate::kernel::Error::App(e @ AppError::Invalid(_))) => return Err(keep(e)),
         Err(e) => return Err(e.into()),
@@ -85,18 +145,59 @@ pub async fn place_order(
     let id = order.id.to_hex();
     // One step to pay: straight on to the payment page. Should the provider not
     // answer, the order stands and its page offers "Pay now" to try again.
+    let own_page = || async {
+        let token = payment::guest_query(&state, &order).await?;
+        Ok::<String, crate::kernel::Error>(if token.is_empty() {
+            format!("/account/orders/{id}?placed=1")
+        } else {
+            format!("/order/{id}?{token}&placed=1")
+        })
+    };
     let to = match context::<Payments>() {
         Ok(payments) => match payment::checkout_url(&state, &payments, &order).await {
             Ok(url) => url,
             Err(e) => {
                 tracing::warn!(order = %order.number, error = %e, "the payment page could not be opened after placing");
-                format!("/account/orders/{id}?placed=1")
+                own_page().await?
             }
         },
-        Err(_) => format!("/account/orders/{id}?placed=1"),
+        Err(_) => own_page().await?,
     };
     redirect(&to);
     Ok(id)
+}
+
+/// The order `order_id` if the caller may see it: its account (or an admin), or
+/// anyone with its signed link (`token`). Anyone else gets "not found", so ids
+/// cannot be probed. Also says whether the shop is looking at a customer's order.
+#[cfg(feature = "ssr")]
+async fn viewable(
+    state: &Core,
+    order_id: &str,
+    token: Option<&str>,
+) -> Result<(store::Order, bool), AppError> {
+    let oid = parse_id(order_id)?;
+    if let Some(t) = token.map(str::trim).filter(|t| !t.is_empty()) {
+        let key = crate::kernel::links::key(state).await?;
+        if !crate::kernel::links::verify(&key, payment::GUEST_ORDER, &oid.to_hex(), t) {
+            return Err(AppError::NotFound);
+        }
+        let order = store::find(&state.db, &oid)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return Ok((order, false));
+    }
+    let user = auth::require_user().await?;
+    let order = store::find(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if order.belongs_to(&user.id) {
+        Ok((order, false))
+    } else if user.is_admin() {
+        Ok((order, true))
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 #[server(endpoint = "orders/mine")]
@@ -111,41 +212,119 @@ pub async fn my_orders(page: Option<u32>) -> Result<OrderPage, AppError> {
         total,
         page,
         pages: total.div_ceil(PER_PAGE as u64) as u32,
+        guest_orders: store::guest_order_count(&state.db, &user.email).await?,
     })
 }
 
-/// One order: its owner or an admin; anyone else gets "not found".
-#[server(endpoint = "orders/get")]
-pub async fn order_detail(id: String) -> Result<OrderView, AppError> {
+/// The purpose of the signed link that moves guest orders into an account.
+#[cfg(feature = "ssr")]
+const CLAIM_ORDERS: &str = "claim-guest-orders";
+
+/// Mails the signed-in shopper a link that moves the orders they placed as a guest
+/// with the same e-mail address into their account. The mail proves the address
+/// is theirs: an account alone does not (nobody checked its address at sign-up).
+#[server(endpoint = "orders/claim-request")]
+pub async fn request_guest_orders() -> Result<(), AppError> {
     let user = auth::require_user().await?;
     let state = app_state()?;
-    let oid = parse_id(&id)?;
-    let order = store::find(&state.db, &oid)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if order.user_id != user.id && !user.is_admin() {
-        return Err(AppError::NotFound);
+    let ip = client_ip(state.settings.trust_proxy).await;
+    ratelimit::reserve(
+        &state.db,
+        &format!("claim:ip:{ip}"),
+        ratelimit::RESET_PER_ADDRESS,
+    )
+    .await?;
+    let n = store::guest_order_count(&state.db, &user.email).await?;
+    if n == 0 {
+        return Err(AppError::Conflict("There are no orders to add.".into()));
     }
-    Ok(order.view(user.is_admin() && order.user_id != user.id))
+    let key = crate::kernel::links::key(&state).await?;
+    let token = crate::kernel::links::sign(
+        &key,
+        CLAIM_ORDERS,
+        &format!("{}:{}", user.id.to_hex(), user.email),
+    );
+    let link = format!("{}/account/orders?claim={token}", state.settings.base_url());
+    let shop = &state.settings.shop_name;
+    let subject = format!("Add your earlier {shop} orders to your account");
+    let text = format!(
+        "Hello {},\n\nYou placed {n} order{} with {shop} as a guest with this e-mail address. \
+         To see {} in your account, open this link while signed in and press the button:\n\n{link}\n\n\
+         If you did not ask for this, ignore this mail.\n\n— {shop}\n",
+        user.name,
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "it" } else { "them" },
+    );
+    let esc = crate::shared::text::escape_html;
+    let html = crate::kernel::mail::html_page(
+        &subject,
+        &format!(
+            "<p>Hello {},</p><p>You placed orders with {} as a guest with this e-mail address. \
+             To see them in your account, open this link while signed in and press the button:</p>\
+             <p><a href=\"{}\">Add my orders</a></p><p>If you did not ask for this, ignore this mail.</p>",
+            esc(&user.name),
+            esc(shop),
+            esc(&link)
+        ),
+    );
+    state
+        .mailer
+        .queue(
+            crate::kernel::mail::Draft {
+                to: user.email.clone(),
+                subject,
+                text,
+                html,
+            },
+            None,
+        )
+        .await?;
+    Ok(())
 }
 
-/// A shopper may cancel their own order while it is unpaid.
-#[server(endpoint = "orders/cancel")]
-pub async fn cancel_my_order(id: String) -> Result<(), AppError> {
+/// Moves the guest orders of the signed-in shopper's e-mail address into the
+/// account, with the token of the mailed link. Returns how many moved.
+#[server(endpoint = "orders/claim")]
+pub async fn claim_guest_orders(token: String) -> Result<u64, AppError> {
     let user = auth::require_user().await?;
+    let state = app_state()?;
+    let key = crate::kernel::links::key(&state).await?;
+    let value = format!("{}:{}", user.id.to_hex(), user.email);
+    if !crate::kernel::links::verify(&key, CLAIM_ORDERS, &value, &token) {
+        return Err(AppError::BadRequest(
+            "This link is not valid for the account you are signed in to. Ask for a new one on your orders page.".into(),
+        ));
+    }
+    Ok(store::claim_guest_orders(&state.db, &user.email, &user.id).await?)
+}
+
+/// One order: its owner or an admin, or anyone with its signed link; anyone else
+/// gets "not found".
+#[server(endpoint = "orders/get")]
+pub async fn order_detail(id: String, token: Option<String>) -> Result<OrderView, AppError> {
+    let state = app_state()?;
+    let (order, by_admin) = viewable(&state, &id, token.as_deref()).await?;
+    Ok(order.view(by_admin))
+}
+
+/// A shopper may cancel their own order while it is unpaid (a guest through the
+/// signed link).
+#[server(endpoint = "orders/cancel")]
+pub async fn cancel_my_order(id: String, token: Option<String>) -> Result<(), AppError> {
     let (state, payments) = services()?;
-    let oid = parse_id(&id)?;
-    let order = store::find(&state.db, &oid)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if order.user_id != user.id {
+    let (order, by_admin) = viewable(&state, &id, token.as_deref()).await?;
+    if by_admin {
         return Err(AppError::NotFound);
     }
+    let actor = match order.user_id {
+        Some(u) => Actor::Customer(u.to_hex()),
+        None => Actor::Customer(format!("guest:{}", order.email)),
+    };
     service::end_unpaid(
         &state,
         &payments,
-        &oid,
-        &Actor::Customer(user.id.to_hex()),
+        &order.id,
+        &actor,
         "Cancelled by the customer",
     )
     .await?
@@ -159,16 +338,13 @@ pub async fn cancel_my_order(id: String) -> Result<(), AppError> {
 
 /// Sends the shopper to the payment page of their unpaid order.
 #[server(endpoint = "payments/pay")]
-pub async fn pay_order(order_id: String) -> Result<String, AppError> {
-    let user = auth::require_user().await?;
+pub async fn pay_order(order_id: String, token: Option<String>) -> Result<String, AppError> {
     let (state, payments) = services()?;
-    let oid = parse_id(&order_id)?;
-    let order = store::find(&state.db, &oid)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if order.user_id != user.id {
+    let (order, by_admin) = viewable(&state, &order_id, token.as_deref()).await?;
+    if by_admin {
         return Err(AppError::NotFound);
     }
+    let oid = order.id;
     match order.status {
         OrderStatus::AwaitingPayment => {}
         OrderStatus::Cancelled => {
@@ -200,17 +376,13 @@ pub async fn pay_order(order_id: String) -> Result<String, AppError> {
 /// The order with its payment state brought up to date (asks the payment provider
 /// when its notification has not arrived yet). Owner or admin only.
 #[server(endpoint = "payments/status")]
-pub async fn order_payment_status(order_id: String) -> Result<OrderView, AppError> {
-    let user = auth::require_user().await?;
+pub async fn order_payment_status(
+    order_id: String,
+    token: Option<String>,
+) -> Result<OrderView, AppError> {
     let (state, payments) = services()?;
-    let oid = parse_id(&order_id)?;
-    let order = store::find(&state.db, &oid)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if order.user_id != user.id && !user.is_admin() {
-        return Err(AppError::NotFound);
-    }
-    let by_admin = user.is_admin() && order.user_id != user.id;
+    let (order, by_admin) = viewable(&state, &order_id, token.as_deref()).await?;
+    let oid = order.id;
     if order.status == OrderStatus::AwaitingPayment && order.payment.session_id.is_some() {
         if let Err(e) = payment::reconcile(&state, &payments, &order).await {
             tracing::info!(order_id = %oid, "could not check the payment with the provider yet: {e}");
@@ -281,6 +453,7 @@ pub async fn admin_orders(
         total,
         page,
         pages: total.div_ceil(PER_PAGE as u64) as u32,
+        guest_orders: 0,
     })
 }
 

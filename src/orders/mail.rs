@@ -51,11 +51,12 @@ fn totals_lines(order: &super::store::Order) -> Vec<String> {
     out
 }
 
-/// The order confirmation: lines, totals, address and order number.
-pub fn order_confirmation(shop: &str, base_url: &str, order: &super::store::Order) -> Draft {
+/// The order confirmation: lines, totals, address, order number and `link` to the
+/// order (a guest's is signed: it opens the order without an account).
+pub fn order_confirmation(shop: &str, link: &str, order: &super::store::Order) -> Draft {
     let money = |v: i64| order.money(v).to_string();
     let subject = format!("Your {shop} order {} is confirmed", order.number);
-    let link = format!("{base_url}/account/orders/{}", order.id.to_hex());
+    let link = link.to_string();
     let address_lines = order.address.lines();
     let mut text = format!(
         "Hello {},\n\nThank you for your order. We received your payment.\n\nOrder number: {}\n\n",

@@ -8,8 +8,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use super::api::{
-    checkout_details, my_orders, order_detail, order_payment_status, CancelMyOrder, PayOrder,
-    PlaceOrder,
+    checkout_details, my_orders, order_detail, order_payment_status, CancelMyOrder,
+    ClaimGuestOrders, PayOrder, PlaceOrder, RequestGuestOrders,
 };
 use super::rules::Quote;
 use super::rules_api::checkout_quote;
@@ -17,7 +17,7 @@ use super::types::{Address, OrderStatus, OrderSummary, OrderView};
 use crate::shared::address;
 use crate::shared::text::url_encode;
 use crate::shared::AppError;
-use crate::ui::forms::{FormAlert, TextField};
+use crate::ui::forms::{FormAlert, FormSuccess, TextField};
 use crate::ui::nav::Pagination;
 use crate::ui::{use_header_version, ErrorPage};
 
@@ -126,6 +126,14 @@ pub fn CheckoutPage() -> impl IntoView {
                                     <ActionForm action=place attr:class="stacked" attr:novalidate=true>
                                         <FormAlert error=err />
                                         <input type="hidden" name="checkout_key" value=d.cart.checkout_key.clone() />
+                                        {(!d.signed_in).then(|| view! {
+                                            <p class="muted">"Buying as a guest. Have an account? "
+                                                <a href="/login?next=%2Fcheckout">"Sign in"</a>" for your saved address."</p>
+                                            <TextField name="email" id_prefix="guest-" kind="email" label="E-mail address" autocomplete="email" required=true maxlength=254u32
+                                                hint="For the confirmation and the link to your order."
+                                                value=Signal::derive(move || kept("email").unwrap_or_default())
+                                                error=Signal::derive(move || err.get().and_then(|e| e.field_message("email"))) />
+                                        })}
                                         <AddressFields initial=addr.clone() error=err country=country region=region />
                                         <fieldset class="delivery" class:has-error=move || err.get().and_then(|e| e.field_message("shipping")).is_some()>
                                             <legend>"Delivery"</legend>
@@ -157,7 +165,7 @@ pub fn CheckoutPage() -> impl IntoView {
                                                 })}
                                             </Transition>
                                         </div>
-                                        <p class="muted">{format!("We will send the confirmation to {}.", d.email)}</p>
+                                        {d.signed_in.then(|| view! { <p class="muted">{format!("We will send the confirmation to {}.", d.email)}</p> })}
                                         <div class="form-actions">
                                             <button type="submit" disabled=move || place.pending().get()>"Place order and pay"</button>
                                         </div>
@@ -210,7 +218,12 @@ fn DeliveryChoice(
 ) -> impl IntoView {
     let notice = quote.as_ref().ok().and_then(|q| q.notice.clone());
     // The refusal's message, unless the quote already says the same.
-    let message = move || error.get().and_then(|e| e.field_message("shipping")).filter(|m| Some(m) != notice.as_ref());
+    let message = move || {
+        error
+            .get()
+            .and_then(|e| e.field_message("shipping"))
+            .filter(|m| Some(m) != notice.as_ref())
+    };
     let body = match quote {
         Err(e) => view! { <p class="field-error">{format!("Delivery methods could not be loaded: {e}")}</p> }.into_any(),
         Ok(q) if q.notice.is_some() => view! { <p class="field-error">{q.notice.clone()}</p> }.into_any(),
@@ -246,21 +259,68 @@ pub fn OrdersPage() -> impl IntoView {
     let query = use_query_map();
     let page =
         Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok())));
-    let orders = Resource::new(move || page.get(), my_orders);
+    let request = ServerAction::<RequestGuestOrders>::new();
+    let claim = ServerAction::<ClaimGuestOrders>::new();
+    let orders = Resource::new(
+        move || (page.get(), claim.version().get()),
+        |(p, _)| my_orders(p),
+    );
+    let claim_token = move || query.with(|q| q.get("claim"));
+    let request_err = Signal::derive(move || request.value().get().and_then(|r| r.err()));
+    let claim_err = Signal::derive(move || claim.value().get().and_then(|r| r.err()));
+    let claimed = Signal::derive(move || {
+        claim.value().get().and_then(|r| r.ok()).map(|n| {
+            format!(
+                "{n} order{} added to your account.",
+                if n == 1 { " was" } else { "s were" }
+            )
+        })
+    });
     view! {
         <PageTitle text="Your orders" />
         <Meta name="description" content="Every order you placed, newest first." />
         <h1>"Your orders"</h1>
+        <FormSuccess message=claimed />
+        <FormAlert error=claim_err />
+        {move || claim_token().filter(|_| claim.value().get().is_none()).map(|t| view! {
+            <section class="summary-box" aria-labelledby="claim-title">
+                <h2 id="claim-title">"Add your guest orders"</h2>
+                <ActionForm action=claim>
+                    <input type="hidden" name="token" value=t />
+                    <button type="submit">"Add them to my account"</button>
+                </ActionForm>
+            </section>
+        })}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match orders.await {
                     Err(AppError::Unauthorized) => view! { <SignInFirst /> }.into_any(),
                     Err(e) => view! { <ErrorPage error=e /> }.into_any(),
-                    Ok(p) if p.orders.is_empty() => view! {
+                    Ok(p) if p.orders.is_empty() && p.guest_orders == 0 => view! {
                         <p>"You have not placed any orders yet."</p>
                         <p><a class="button" href="/products">"Start shopping"</a></p>
                     }.into_any(),
                     Ok(p) => view! {
+                        {(p.guest_orders > 0).then(|| view! {
+                            <div class="alert alert-info" role="status">
+                                <p>{format!(
+                                    "You placed {} order{} as a guest with this e-mail address. To add {} here, we send you a link to confirm the address is yours.",
+                                    p.guest_orders,
+                                    if p.guest_orders == 1 { "" } else { "s" },
+                                    if p.guest_orders == 1 { "it" } else { "them" },
+                                )}</p>
+                                {move || if request.value().get().is_some_and(|r| r.is_ok()) {
+                                    view! { <p><strong>"Sent: open the link in the mail while signed in."</strong></p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ActionForm action=request>
+                                            <button type="submit" class="secondary">"Send me the link"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                }}
+                                <FormAlert error=request_err />
+                            </div>
+                        })}
                         <OrderTable orders=p.orders.clone() admin=false />
                         <Pagination page=p.page pages=p.pages href=|n| format!("/account/orders?page={n}") />
                     }.into_any(),
@@ -392,11 +452,13 @@ pub fn OrderPage() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let cancel = ServerAction::<CancelMyOrder>::new();
     let pay = ServerAction::<PayOrder>::new();
-    let order = Resource::new(
-        move || (id.get(), cancel.version().get()),
-        |(id, _)| order_detail(id),
-    );
     let query = use_query_map();
+    // A guest's order opens with the signed token of its link.
+    let token = Memo::new(move |_| query.with(|q| q.get("token")));
+    let order = Resource::new(
+        move || (id.get(), token.get(), cancel.version().get()),
+        |(id, token, _)| order_detail(id, token),
+    );
     let notice = move || {
         query.with(|q| {
             if q.get("placed").is_some() {
@@ -436,10 +498,12 @@ pub fn OrderPage() -> impl IntoView {
                                     <div class="row-actions">
                                         <ActionForm action=pay>
                                             <input type="hidden" name="order_id" value=id_pay.clone() />
+                                            {token.get_untracked().map(|t| view! { <input type="hidden" name="token" value=t /> })}
                                             <button type="submit" disabled=move || pay.pending().get()>"Pay now"</button>
                                         </ActionForm>
                                         <ActionForm action=cancel>
                                             <input type="hidden" name="id" value=id_cancel.clone() />
+                                            {token.get_untracked().map(|t| view! { <input type="hidden" name="token" value=t /> })}
                                             <button type="submit" class="secondary">"Cancel order"</button>
                                         </ActionForm>
                                     </div>
@@ -448,7 +512,7 @@ pub fn OrderPage() -> impl IntoView {
                             })}
                             {o.refunded.then(|| view! { <p class="alert alert-info">"This order was refunded."</p> })}
                             <OrderDetails order=o.clone() />
-                            <p><a href="/account/orders">"← All your orders"</a></p>
+                            {(!o.guest).then(|| view! { <p><a href="/account/orders">"← All your orders"</a></p> })}
                         }.into_any()
                     }
                 }
@@ -463,10 +527,11 @@ pub fn OrderPage() -> impl IntoView {
 pub fn CheckoutSuccessPage() -> impl IntoView {
     let query = use_query_map();
     let order_id = Memo::new(move |_| query.with(|q| q.get("order").unwrap_or_default()));
+    let token = Memo::new(move |_| query.with(|q| q.get("token")));
     let tick = RwSignal::new(0u32);
     let status = Resource::new(
-        move || (order_id.get(), tick.get()),
-        |(id, _)| order_payment_status(id),
+        move || (order_id.get(), token.get(), tick.get()),
+        |(id, token, _)| order_payment_status(id, token),
     );
     let header = use_header_version();
     Effect::new(move |_| header.bump());
@@ -507,7 +572,14 @@ pub fn CheckoutSuccessPage() -> impl IntoView {
                             </div>
                             <p>"Order " <strong>{o.number.to_string()}</strong> " — status: " <StatusBadge status=o.status /></p>
                             <OrderDetails order=o.clone() />
-                            <p><a href=format!("/account/orders/{}", o.id)>"View this order"</a> " · " <a href="/account/orders">"All your orders"</a></p>
+                            {match token.get_untracked() {
+                                Some(t) if o.guest => view! {
+                                    <p><a href=format!("/order/{}?token={}", o.id, t)>"View this order, or keep it in an account"</a></p>
+                                }.into_any(),
+                                _ => view! {
+                                    <p><a href=format!("/account/orders/{}", o.id)>"View this order"</a> " · " <a href="/account/orders">"All your orders"</a></p>
+                                }.into_any(),
+                            }}
                         }.into_any()
                     }
                 }

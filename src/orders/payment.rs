@@ -54,13 +54,65 @@ pub enum CheckoutState {
 pub trait PaymentGateway: Send + Sync {
     /// Opens a checkout page for exactly the order's lines and total. Calling it
     /// twice for the same order gives the same page (idempotent per order).
-    async fn open_checkout(&self, order: &Order, shop_url: &str) -> Result<CheckoutSession>;
+    async fn open_checkout(&self, order: &Order, back: &ReturnUrls) -> Result<CheckoutSession>;
     /// Closes a checkout page so nobody pays for released stock (best effort).
     async fn close_checkout(&self, session_id: &str) -> Result<()>;
     /// Asks the provider about a checkout (when its notification has not arrived).
     async fn checkout_state(&self, session_id: &str) -> Result<CheckoutState>;
     /// Refunds a payment in full; returns the refund's reference.
     async fn refund(&self, order_id: &ObjectId, payment_intent: &str) -> Result<String>;
+}
+
+/// Where the payment page sends the shopper back to.
+#[derive(Debug, Clone)]
+pub struct ReturnUrls {
+    /// After paying; the provider may add its session id (see the adapter).
+    pub success: String,
+    /// When the shopper leaves the payment page without paying.
+    pub cancel: String,
+}
+
+/// The purpose of signed guest order links.
+pub const GUEST_ORDER: &str = "guest-order";
+
+/// The signed query of a guest order's links (`token=…`), empty for account orders.
+pub async fn guest_query(core: &Core, order: &Order) -> Result<String> {
+    if order.user_id.is_some() {
+        return Ok(String::new());
+    }
+    let key = crate::kernel::links::key(core).await?;
+    Ok(format!(
+        "token={}",
+        crate::kernel::links::sign(&key, GUEST_ORDER, &order.id.to_hex())
+    ))
+}
+
+/// The order's own page: the account's order page, or the guest's signed link.
+pub async fn order_url(core: &Core, order: &Order) -> Result<String> {
+    let base = core.settings.base_url();
+    let id = order.id.to_hex();
+    Ok(if order.user_id.is_some() {
+        format!("{base}/account/orders/{id}")
+    } else {
+        format!("{base}/order/{id}?{}", guest_query(core, order).await?)
+    })
+}
+
+async fn return_urls(core: &Core, order: &Order) -> Result<ReturnUrls> {
+    let base = core.settings.base_url();
+    let id = order.id.to_hex();
+    let token = guest_query(core, order).await?;
+    let and_token = if token.is_empty() {
+        String::new()
+    } else {
+        format!("&{token}")
+    };
+    let page = order_url(core, order).await?;
+    let sep = if page.contains('?') { '&' } else { '?' };
+    Ok(ReturnUrls {
+        success: format!("{base}/checkout/success?order={id}{and_token}"),
+        cancel: format!("{page}{sep}payment=cancelled"),
+    })
 }
 
 /// The gateway as it travels in the request context and the app state.
@@ -78,9 +130,8 @@ pub async fn checkout_url(core: &Core, payments: &Payments, order: &Order) -> Re
             return Ok(url.clone());
         }
     }
-    let session = payments
-        .open_checkout(order, &core.settings.base_url())
-        .await?;
+    let back = return_urls(core, order).await?;
+    let session = payments.open_checkout(order, &back).await?;
     if session.amount_total.is_some_and(|t| t != order.total) {
         return Err(Error::internal(format!(
             "the payment provider computed {:?} for order {} but the order says {}",
@@ -337,8 +388,8 @@ pub async fn checkout_expired(core: &Core, order_id: &ObjectId, session_id: &str
 
 /// The order confirmation, queued exactly once per order.
 pub async fn queue_confirmation(core: &Core, order: &Order) -> Result<()> {
-    let draft =
-        super::mail::order_confirmation(&core.settings.shop_name, &core.settings.base_url(), order);
+    let link = order_url(core, order).await?;
+    let draft = super::mail::order_confirmation(&core.settings.shop_name, &link, order);
     core.mailer
         .queue(
             draft,

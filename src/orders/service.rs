@@ -43,7 +43,7 @@ pub enum Step {
     ClaimDone,
 }
 
-/// Places an order for the signed-in user from their cart as it was when the
+/// Places an order for the buyer (an account or a guest) from their cart as it was when the
 /// checkout page was shown (`checkout_key` = cart id and version).
 ///
 /// - Prices and totals come from the database, never from the browser.
@@ -57,12 +57,45 @@ pub enum Step {
 ///   claim over and finishes the same order, or gives every reserved unit back.
 pub async fn place_order(
     state: &Core,
-    user: &Caller,
+    buyer: &Buyer,
     address: Address,
     choice: &CheckoutChoice,
     checkout_key: &str,
 ) -> Result<Order> {
-    place_order_observed(state, user, address, choice, checkout_key, &|_| {}).await
+    place_order_observed(state, buyer, address, choice, checkout_key, &|_| {}).await
+}
+
+/// Who is buying: an account, or a guest with an e-mail address and the guest
+/// cart of their browser.
+#[derive(Debug, Clone)]
+pub struct Buyer {
+    pub user_id: Option<ObjectId>,
+    pub email: String,
+    pub name: String,
+    /// The cart the order is made from.
+    pub owner: Owner,
+}
+
+impl Buyer {
+    /// The signed-in account, buying from its cart.
+    pub fn account(c: &Caller) -> Buyer {
+        Buyer {
+            user_id: Some(c.id),
+            email: c.email.clone(),
+            name: c.name.clone(),
+            owner: Owner::User(c.id),
+        }
+    }
+
+    /// Names this buyer in checkout claims and per-customer code limits: the
+    /// account id, or the guest's e-mail address (so a code once per customer is
+    /// once per address for guests).
+    pub fn key(&self) -> String {
+        match self.user_id {
+            Some(id) => id.to_hex(),
+            None => format!("guest:{}", self.email.to_lowercase()),
+        }
+    }
 }
 
 /// What a checkout asks for besides the address.
@@ -77,19 +110,19 @@ pub struct CheckoutChoice {
 /// [`place_order`], telling `observe` each [`Step`] it passes.
 pub async fn place_order_observed(
     state: &Core,
-    user: &Caller,
+    buyer: &Buyer,
     address: Address,
     choice: &CheckoutChoice,
     checkout_key: &str,
     observe: &(dyn Fn(Step) + Send + Sync),
 ) -> Result<Order> {
     let db = &state.db;
-    let claim_key = format!("{}:{}", user.id.to_hex(), checkout_key.trim());
+    let claim_key = format!("{}:{}", buyer.key(), checkout_key.trim());
     let waited_since = std::time::Instant::now();
     loop {
         match store::acquire_claim(db, &claim_key, CHECKOUT_LEASE, &state.instance).await? {
             ClaimOutcome::Mine(lease) => {
-                return run_placement(state, user, address, choice, checkout_key, lease, observe)
+                return run_placement(state, buyer, address, choice, checkout_key, lease, observe)
                     .await
             }
             ClaimOutcome::Taken(claim) => {
@@ -102,7 +135,7 @@ pub async fn place_order_observed(
                         .next()
                         .and_then(|v| v.parse::<i64>().ok())
                     {
-                        cart_store::clear_if_version(db, &Owner::User(user.id), version).await?;
+                        cart_store::clear_if_version(db, &buyer.owner, version).await?;
                     }
                     return Ok(order);
                 }
@@ -136,7 +169,7 @@ pub async fn place_order_observed(
 /// a retry or the recovery pass, which resolve it either way.
 async fn run_placement(
     state: &Core,
-    user: &Caller,
+    buyer: &Buyer,
     address: Address,
     choice: &CheckoutChoice,
     checkout_key: &str,
@@ -145,10 +178,10 @@ async fn run_placement(
 ) -> Result<Order> {
     let db = &state.db;
     observe(Step::Claimed);
-    let owner = Owner::User(user.id);
+    let owner = buyer.owner.clone();
     let placing = place_claimed(
         state,
-        user,
+        buyer,
         &owner,
         address,
         choice,
@@ -220,7 +253,7 @@ async fn release_order(db: &Database, order_id: &ObjectId) -> Result<()> {
 #[allow(clippy::too_many_arguments)]
 async fn place_claimed(
     state: &Core,
-    user: &Caller,
+    buyer: &Buyer,
     owner: &Owner,
     address: Address,
     choice: &CheckoutChoice,
@@ -312,7 +345,7 @@ async fn place_claimed(
     )
     .ok_or_else(|| Error::internal("an order subtotal overflowed"))?;
     // Shipping, discount and tax from the shop's rules, for this address.
-    let customer = user.id.to_hex();
+    let customer = buyer.key();
     let rules = rules_store::Rules::load(db).await?;
     let (priced, problems) = rules_store::price(
         db,
@@ -388,9 +421,13 @@ async fn place_claimed(
     let order = Order {
         id: order_id,
         number,
-        user_id: user.id,
-        email: user.email.clone(),
-        customer_name: user.name.clone(),
+        user_id: buyer.user_id,
+        email: buyer.email.clone(),
+        customer_name: buyer.name.clone(),
+        guest_cart: match &buyer.owner {
+            Owner::Guest(key) if buyer.user_id.is_none() => Some(key.clone()),
+            _ => None,
+        },
         status: OrderStatus::AwaitingPayment,
         lines,
         subtotal: priced.totals.subtotal,
@@ -415,7 +452,7 @@ async fn place_claimed(
         history: vec![History {
             status: OrderStatus::AwaitingPayment,
             at: now,
-            actor: Actor::Customer(user.id.to_hex()),
+            actor: Actor::Customer(buyer.key()),
             note: "Order placed".into(),
         }],
         created_at: now,
@@ -456,7 +493,7 @@ pub async fn recover_checkouts(core: &Core) -> Result<usize> {
                 .next()
                 .and_then(|v| v.parse::<i64>().ok())
             {
-                cart_store::clear_if_version(db, &Owner::User(order.user_id), version).await?;
+                cart_store::clear_if_version(db, &order.cart_owner(), version).await?;
             }
             tracing::info!(order_id = %lease.order_id, "recovered an interrupted checkout: its order exists");
         } else {

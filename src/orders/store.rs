@@ -76,7 +76,9 @@ pub struct Order {
     #[serde(rename = "_id")]
     pub id: ObjectId,
     pub number: OrderNumber,
-    pub user_id: ObjectId,
+    /// The account that placed it; none for a guest's order (until the guest
+    /// makes an account from it).
+    pub user_id: Option<ObjectId>,
     pub email: String,
     pub customer_name: String,
     pub status: OrderStatus,
@@ -104,6 +106,9 @@ pub struct Order {
     /// The discount code used, as typed by the shop ("SAVE10").
     #[serde(default)]
     pub discount_code: Option<String>,
+    /// The guest cart a guest's order was made from (to empty it after a crash).
+    #[serde(default)]
+    pub guest_cart: Option<String>,
     /// Weight of the parcel in grams (variants without a weight count 0).
     #[serde(default)]
     pub weight_grams: i64,
@@ -119,6 +124,20 @@ pub struct Order {
 }
 
 impl Order {
+    /// The cart this order was placed from.
+    pub fn cart_owner(&self) -> crate::cart::store::Owner {
+        match (self.user_id, &self.guest_cart) {
+            (Some(id), _) => crate::cart::store::Owner::User(id),
+            (None, Some(key)) => crate::cart::store::Owner::Guest(key.clone()),
+            (None, None) => crate::cart::store::Owner::Guest(String::new()),
+        }
+    }
+
+    /// Whether `user` placed it (or had it moved to their account).
+    pub fn belongs_to(&self, user: &ObjectId) -> bool {
+        self.user_id.as_ref() == Some(user)
+    }
+
     /// An amount of this order's currency.
     pub fn money(&self, minor: i64) -> Money {
         Money::new(minor, self.currency)
@@ -161,6 +180,7 @@ impl Order {
             address: self.address.clone(),
             email: self.email.clone(),
             customer_name: self.customer_name.clone(),
+            guest: self.user_id.is_none(),
             placed_at: display_time(self.created_at),
             history: self
                 .history
@@ -317,6 +337,44 @@ pub async fn find_by_session(db: &Database, session_id: &str) -> Result<Option<O
     Ok(orders(db)
         .find_one(doc! { "payment.session_id": session_id })
         .await?)
+}
+
+/// How many orders were placed as a guest with `email` (not in any account).
+pub async fn guest_order_count(db: &Database, email: &str) -> Result<u64> {
+    db.collection::<Document>(ORDERS)
+        .count_documents(doc! { "user_id": null, "email": email.to_lowercase() })
+        .await
+        .context("counting guest orders")
+}
+
+/// Moves every guest order placed with `email` into the account `user_id`.
+pub async fn claim_guest_orders(db: &Database, email: &str, user_id: &ObjectId) -> Result<u64> {
+    let res = db
+        .collection::<Document>(ORDERS)
+        .update_many(
+            doc! { "user_id": null, "email": email.to_lowercase() },
+            doc! { "$set": { "user_id": user_id, "updated_at": DateTime::now() } },
+        )
+        .await
+        .context("moving guest orders to an account")?;
+    Ok(res.modified_count)
+}
+
+/// Moves a guest's order to the account `user_id` (only if it is still a guest's).
+pub async fn move_to_account(
+    db: &Database,
+    order_id: &ObjectId,
+    user_id: &ObjectId,
+) -> Result<bool> {
+    let res = db
+        .collection::<Document>(ORDERS)
+        .update_one(
+            doc! { "_id": order_id, "user_id": null },
+            doc! { "$set": { "user_id": user_id, "updated_at": DateTime::now() } },
+        )
+        .await
+        .context("moving an order to an account")?;
+    Ok(res.modified_count == 1)
 }
 
 pub async fn last_for_user(db: &Database, user_id: &ObjectId) -> Result<Option<Order>> {

@@ -304,6 +304,8 @@ pub struct OrderView {
     pub address: Address,
     pub email: String,
     pub customer_name: String,
+    /// Placed without an account (and not moved to one since).
+    pub guest: bool,
     pub placed_at: String,
     pub history: Vec<HistoryEntry>,
     /// When an unpaid order gives its stock back.
@@ -330,6 +332,9 @@ pub struct OrderPage {
     pub total: u64,
     pub page: u32,
     pub pages: u32,
+    /// Orders placed as a guest with the account's e-mail address, not yet in it.
+    #[serde(default)]
+    pub guest_orders: u64,
 }
 
 /// What the checkout page needs.
@@ -341,4 +346,6 @@ pub struct CheckoutData {
     pub email: String,
     /// The account holder's name, for an empty form.
     pub name: String,
+    /// Whether the shopper is signed in (else they buy as a guest).
+    pub signed_in: bool,
 }

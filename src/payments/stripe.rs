@@ -20,7 +20,7 @@ use stripe_shared::{
 use crate::kernel::config::StripeSettings;
 use crate::kernel::{Error, Result};
 use crate::orders::payment::{
-    CheckoutSession as OrderCheckout, CheckoutState, PaymentGateway, PaymentReceived,
+    CheckoutSession as OrderCheckout, CheckoutState, PaymentGateway, PaymentReceived, ReturnUrls,
 };
 use crate::orders::store::Order;
 use crate::shared::AppError;
@@ -93,7 +93,7 @@ fn received(session: &CheckoutSession) -> Option<PaymentReceived> {
 
 #[async_trait]
 impl PaymentGateway for StripeGateway {
-    async fn open_checkout(&self, order: &Order, shop_url: &str) -> Result<OrderCheckout> {
+    async fn open_checkout(&self, order: &Order, back: &ReturnUrls) -> Result<OrderCheckout> {
         let client = self.client()?;
         let now = DateTime::now().timestamp_millis();
         let cur: stripe_types::Currency = order.currency.code().parse().map_err(|_| {
@@ -165,13 +165,10 @@ impl PaymentGateway for StripeGateway {
             .mode(CheckoutSessionMode::Payment)
             .line_items(line_items)
             .success_url(format!(
-                "{shop_url}/checkout/success?order={}&session_id={{CHECKOUT_SESSION_ID}}",
-                order.id.to_hex()
+                "{}&session_id={{CHECKOUT_SESSION_ID}}",
+                back.success
             ))
-            .cancel_url(format!(
-                "{shop_url}/account/orders/{}?payment=cancelled",
-                order.id.to_hex()
-            ))
+            .cancel_url(back.cancel.clone())
             .client_reference_id(order.id.to_hex())
             .customer_email(order.email.clone())
             .metadata(metadata)

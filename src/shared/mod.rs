@@ -8,6 +8,6 @@ pub mod error;
 pub mod money;
 pub mod text;
 
-pub use domain::{Actor, OrderNumber, Quantity, Role, Sku, Slug};
+pub use domain::{Actor, Email, OrderNumber, Quantity, Role, Sku, Slug};
 pub use error::{AppError, FieldError, FormErrors};
 pub use money::{Currency, Money};

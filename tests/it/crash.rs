@@ -77,7 +77,7 @@ impl Checkout {
         let task = tokio::spawn(async move {
             service::place_order_observed(
                 &core,
-                &user,
+                &service::Buyer::account(&user),
                 address().validate().unwrap(),
                 &service::CheckoutChoice::default(),
                 &key,

@@ -12,6 +12,7 @@ mod catalog;
 mod checkout_rules;
 mod crash;
 mod failover;
+mod guest;
 mod health;
 mod hostile;
 mod orders;

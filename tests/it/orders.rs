@@ -623,19 +623,18 @@ async fn order_numbers_are_unique_and_increasing() {
 }
 
 #[tokio::test]
-async fn guests_are_sent_to_sign_in_before_checkout() {
+async fn guests_need_an_email_address_to_check_out() {
     let app = spawn_app().await;
     let res = app.get("/checkout").await;
-    assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "/login?next=%2Fcheckout");
+    assert_eq!(res.status(), 200);
     let mut form = ADDRESS.to_vec();
     form.push(("checkout_key", "anything:1"));
+    let res = app.browser().call("checkout/place-order", &form).await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
     assert_eq!(
-        app.browser()
-            .call("checkout/place-order", &form)
-            .await
-            .status(),
-        401
+        body["error"]["Invalid"]["fields"][0]["field"], "email",
+        "{body}"
     );
 }
 
