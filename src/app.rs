@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/account/orders") view=OrdersPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/addresses") view=crate::orders::pages::AddressesPage ssr=SsrMode::Async />
                     <Route path=path!("/account/orders/:id") view=OrderPage ssr=SsrMode::Async />
                     <Route path=path!("/order/:id") view=crate::storefront::guest::GuestOrderPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async />

@@ -229,7 +229,7 @@ pub fn AccountPage() -> impl IntoView {
                     }
                     Err(e) => view! { <ErrorPage error=e /> }.into_any(),
                     Ok(u) => view! {
-                        <p><a href="/account/orders">"Your orders"</a>
+                        <p><a href="/account/orders">"Your orders"</a> " · " <a href="/account/addresses">"Your addresses"</a>
                             {u.is_admin().then(|| view! { " · " <a href="/admin">"Shop administration"</a> })}
                         </p>
                         <section aria-labelledby="profile-title">

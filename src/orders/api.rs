@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::types::{AddressForm, CheckoutData, OrderPage, OrderView};
+use super::types::{AddressForm, CheckoutData, OrderPage, OrderView, SavedAddress};
 use crate::shared::AppError;
 
 #[cfg(feature = "ssr")]
@@ -34,7 +34,7 @@ const PER_PAGE: u32 = 20;
 /// The cart to check out, priced on the server, plus the last address used: the
 /// account's, or the guest browser's cart.
 #[server(endpoint = "checkout/data")]
-pub async fn checkout_details() -> Result<CheckoutData, AppError> {
+pub async fn checkout_details(address_id: Option<String>) -> Result<CheckoutData, AppError> {
     let state = app_state()?;
     let Some(user) = auth::current_caller().await? else {
         let owner = crate::cart::api::owner_of_request(false).await?;
@@ -49,20 +49,32 @@ pub async fn checkout_details() -> Result<CheckoutData, AppError> {
             email: String::new(),
             name: String::new(),
             signed_in: false,
+            saved: Vec::new(),
         });
     };
     let owner = crate::cart::store::Owner::User(user.id);
     let cart = crate::cart::store::find(&state.db, &owner).await?;
     let view = crate::cart::store::view(&state.db, cart.as_ref(), state.currency()).await?;
-    let address = store::last_for_user(&state.db, &user.id)
-        .await?
-        .map(|o| o.address);
+    // The address chosen from the book, else the default one, else the last used.
+    let saved = super::book::list(&state.db, &user.id).await?;
+    let chosen = address_id
+        .as_deref()
+        .and_then(|id| saved.iter().find(|s| s.id == id))
+        .or_else(|| saved.iter().find(|s| s.default))
+        .map(|s| s.address.clone());
+    let address = match chosen {
+        Some(a) => Some(a),
+        None => store::last_for_user(&state.db, &user.id)
+            .await?
+            .map(|o| o.address),
+    };
     Ok(CheckoutData {
         cart: view,
         address,
         email: user.email,
         name: user.name,
         signed_in: true,
+        saved,
     })
 }
 
@@ -75,6 +87,7 @@ pub async fn place_order(
     email: Option<String>,
     shipping: Option<String>,
     discount_code: Option<String>,
+    save_address: Option<String>,
     checkout_key: String,
 ) -> Result<String, AppError> {
     let state = app_state()?;
@@ -137,11 +150,18 @@ pub async fn place_order(
         }
         (None, None) => return Err(crate::kernel::Error::internal("guest e-mail missing").into()),
     };
+    let to_save = (save_address.is_some() && caller.is_some()).then(|| address.clone());
     let order = match service::place_order(&state, &buyer, address, &choice, &checkout_key).await {
         Ok(o) => o,
         Err(crate::kernel::Error::App(e @ AppError::Invalid(_))) => return Err(keep(e)),
         Err(e) => return Err(e.into()),
     };
+    if let (Some(a), Some(user)) = (to_save, &caller) {
+        // The order stands either way; a full book is said on the address page.
+        if let Err(e) = super::book::add(&state.db, &user.id, &a, false).await {
+            tracing::info!("the address was not saved: {e}");
+        }
+    }
     let id = order.id.to_hex();
     // One step to pay: straight on to the payment page. Should the provider not
     // answer, the order stands and its page offers "Pay now" to try again.
@@ -165,6 +185,44 @@ pub async fn place_order(
     };
     redirect(&to);
     Ok(id)
+}
+
+/// The signed-in shopper's address book.
+#[server(endpoint = "addresses/list")]
+pub async fn my_addresses() -> Result<Vec<SavedAddress>, AppError> {
+    let user = auth::require_user().await?;
+    let state = app_state()?;
+    Ok(super::book::list(&state.db, &user.id).await?)
+}
+
+/// Saves an address into the book (`make_default` "on" to make it the default).
+#[server(endpoint = "addresses/add")]
+pub async fn add_address(
+    address: AddressForm,
+    make_default: Option<String>,
+) -> Result<(), AppError> {
+    let user = auth::require_user().await?;
+    let state = app_state()?;
+    let a = address.validate()?;
+    super::book::add(&state.db, &user.id, &a, make_default.is_some()).await?;
+    Ok(())
+}
+
+/// `action` "default" makes the address the default; "delete" deletes it.
+#[server(endpoint = "addresses/change")]
+pub async fn change_address(id: String, action: String) -> Result<(), AppError> {
+    let user = auth::require_user().await?;
+    let state = app_state()?;
+    let oid = parse_id(&id)?;
+    let done = match action.as_str() {
+        "default" => super::book::set_default(&state.db, &user.id, &oid).await?,
+        "delete" => super::book::delete(&state.db, &user.id, &oid).await?,
+        _ => return Err(AppError::BadRequest("Unknown change.".into())),
+    };
+    if !done {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
 }
 
 /// The order `order_id` if the caller may see it: its account (or an admin), or
@@ -318,7 +376,7 @@ pub async fn cancel_my_order(id: String, token: Option<String>) -> Result<(), Ap
     }
     let actor = match order.user_id {
         Some(u) => Actor::Customer(u.to_hex()),
-        None => Actor::Customer(format!("guest:{}", order.email)),
+        None => Actor::Customer("guest".into()),
     };
     service::end_unpaid(
         &state,

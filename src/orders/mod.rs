@@ -10,6 +10,8 @@ pub mod rules_api;
 pub mod types;
 
 #[cfg(feature = "ssr")]
+pub mod book;
+#[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod payment;
@@ -26,5 +28,6 @@ pub async fn ensure_indexes(
     db: &mongodb::Database,
 ) -> std::result::Result<(), mongodb::error::Error> {
     store::ensure_indexes(db).await?;
+    book::ensure_indexes(db).await?;
     rules_store::ensure_indexes(db).await
 }

@@ -8,8 +8,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use super::api::{
-    checkout_details, my_orders, order_detail, order_payment_status, CancelMyOrder,
-    ClaimGuestOrders, PayOrder, PlaceOrder, RequestGuestOrders,
+    checkout_details, my_addresses, my_orders, order_detail, order_payment_status, AddAddress,
+    CancelMyOrder, ChangeAddress, ClaimGuestOrders, PayOrder, PlaceOrder, RequestGuestOrders,
 };
 use super::rules::Quote;
 use super::rules_api::checkout_quote;
@@ -49,7 +49,10 @@ pub fn CheckoutPage() -> impl IntoView {
             header.bump();
         }
     });
-    let data = Resource::new(|| (), |_| checkout_details());
+    let query = use_query_map();
+    // `?address=<id>` fills the form with an address from the book (a plain link).
+    let chosen_address = Memo::new(move |_| query.with(|q| q.get("address")));
+    let data = Resource::new(move || chosen_address.get(), checkout_details);
     let err = Signal::derive(move || place.value().get().and_then(|r| r.err()));
     // What the totals depend on: set as the shopper changes them (with the app
     // loaded); before that, the values a refused submission kept (None: the
@@ -134,7 +137,25 @@ pub fn CheckoutPage() -> impl IntoView {
                                                 value=Signal::derive(move || kept("email").unwrap_or_default())
                                                 error=Signal::derive(move || err.get().and_then(|e| e.field_message("email"))) />
                                         })}
+                                        {(d.saved.len() > 1).then(|| view! {
+                                            <details class="saved-addresses">
+                                                <summary>"Use another saved address"</summary>
+                                                <ul>
+                                                    {d.saved.iter().map(|a| view! {
+                                                        <li><a href=format!("/checkout?address={}", a.id)>{a.one_line()}</a></li>
+                                                    }).collect_view()}
+                                                </ul>
+                                            </details>
+                                        })}
                                         <AddressFields initial=addr.clone() error=err country=country region=region />
+                                        {d.signed_in.then(|| view! {
+                                            <div class="field">
+                                                <label class="checkbox">
+                                                    <input type="checkbox" name="save_address" value="on" />
+                                                    "Save this address in my address book"
+                                                </label>
+                                            </div>
+                                        })}
                                         <fieldset class="delivery" class:has-error=move || err.get().and_then(|e| e.field_message("shipping")).is_some()>
                                             <legend>"Delivery"</legend>
                                             <Transition fallback=|| view! { <p>"Finding delivery methods…"</p> }>
@@ -742,5 +763,91 @@ fn AddressFields(
                 {err_p("postal_code")}
             </div>
         </div>
+    }
+}
+
+/// `/account/addresses`: the account's saved addresses.
+#[component]
+pub fn AddressesPage() -> impl IntoView {
+    let add = ServerAction::<AddAddress>::new();
+    let change = ServerAction::<ChangeAddress>::new();
+    let list = Resource::new(
+        move || (add.version().get(), change.version().get()),
+        |_| my_addresses(),
+    );
+    let add_err = Signal::derive(move || add.value().get().and_then(|r| r.err()));
+    let change_err = Signal::derive(move || change.value().get().and_then(|r| r.err()));
+    let added = Signal::derive(move || {
+        add.value()
+            .get()
+            .and_then(|r| r.ok())
+            .map(|_| "The address was saved.".to_string())
+    });
+    let country = RwSignal::new(None::<String>);
+    let region = RwSignal::new(None::<String>);
+    view! {
+        <PageTitle text="Your addresses" />
+        <Meta name="description" content="Addresses saved for checkout." />
+        <h1>"Your addresses"</h1>
+        <p><a href="/account">"← Your account"</a></p>
+        <FormAlert error=change_err />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(AppError::Unauthorized) => view! { <SignInFirst /> }.into_any(),
+                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                    Ok(l) if l.is_empty() => view! { <p>"No saved addresses yet. Checkout can save the address you ship to."</p> }.into_any(),
+                    Ok(l) => view! {
+                        <ul class="address-list">
+                            {l.into_iter().map(|a| {
+                                let (id1, id2) = (a.id.clone(), a.id.clone());
+                                let line = a.one_line();
+                                view! {
+                                    <li class="card">
+                                        <address>
+                                            {a.address.lines().into_iter().enumerate().map(|(i, l)| view! {
+                                                {(i > 0).then(|| view! { <br /> })}
+                                                {l}
+                                            }).collect_view()}
+                                        </address>
+                                        {if a.default {
+                                            view! { <p><strong>"Default: checkout fills it in"</strong></p> }.into_any()
+                                        } else {
+                                            view! {
+                                                <ActionForm action=change>
+                                                    <input type="hidden" name="id" value=id1 />
+                                                    <input type="hidden" name="action" value="default" />
+                                                    <button type="submit" class="link-button" aria-label=format!("Make {line} the default")>"Make default"</button>
+                                                </ActionForm>
+                                            }.into_any()
+                                        }}
+                                        <ActionForm action=change>
+                                            <input type="hidden" name="id" value=id2 />
+                                            <input type="hidden" name="action" value="delete" />
+                                            <button type="submit" class="link-button" aria-label=format!("Delete {}", a.one_line())>"Delete"</button>
+                                        </ActionForm>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+        <section aria-labelledby="new-address-title">
+            <h2 id="new-address-title">"Add an address"</h2>
+            <FormSuccess message=added />
+            <ActionForm action=add attr:class="stacked" attr:novalidate=true>
+                <FormAlert error=add_err />
+                <AddressFields initial=Address::default() error=add_err country=country region=region />
+                <div class="field">
+                    <label class="checkbox">
+                        <input type="checkbox" name="make_default" value="on" />
+                        "Make it my default address"
+                    </label>
+                </div>
+                <button type="submit">"Save address"</button>
+            </ActionForm>
+        </section>
     }
 }

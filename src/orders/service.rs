@@ -452,7 +452,10 @@ async fn place_claimed(
         history: vec![History {
             status: OrderStatus::AwaitingPayment,
             at: now,
-            actor: Actor::Customer(buyer.key()),
+            actor: Actor::Customer(match buyer.user_id {
+                Some(id) => id.to_hex(),
+                None => "guest".into(),
+            }),
             note: "Order placed".into(),
         }],
         created_at: now,

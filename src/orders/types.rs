@@ -337,6 +337,21 @@ pub struct OrderPage {
     pub guest_orders: u64,
 }
 
+/// An address in an account's address book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedAddress {
+    pub id: String,
+    pub address: Address,
+    pub default: bool,
+}
+
+impl SavedAddress {
+    /// The address on one line: "Robin Reed, 12 Orchard Lane, SPRINGFIELD, CA 12345, United States".
+    pub fn one_line(&self) -> String {
+        self.address.lines().join(", ")
+    }
+}
+
 /// What the checkout page needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutData {
@@ -348,4 +363,7 @@ pub struct CheckoutData {
     pub name: String,
     /// Whether the shopper is signed in (else they buy as a guest).
     pub signed_in: bool,
+    /// The account's address book.
+    #[serde(default)]
+    pub saved: Vec<SavedAddress>,
 }

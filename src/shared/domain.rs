@@ -295,7 +295,7 @@ pub enum Role {
 }
 
 /// Who made a change (recorded in an order's history). Stored as
-/// `customer:<id>`, `admin:<id>`, `stripe` or `system`.
+/// `customer:<id>` (`customer:guest` for a guest), `admin:<id>`, `stripe` or `system`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
 pub enum Actor {
@@ -332,7 +332,10 @@ fn is_hex_id(s: &str) -> bool {
 impl From<String> for Actor {
     fn from(s: String) -> Self {
         match s.split_once(':') {
-            Some(("customer", id)) if is_hex_id(id) => Actor::Customer(id.to_string()),
+            // A guest's changes are `customer:guest` (guests have no id).
+            Some(("customer", id)) if is_hex_id(id) || id == "guest" => {
+                Actor::Customer(id.to_string())
+            }
             Some(("admin", id)) if is_hex_id(id) => Actor::Admin(id.to_string()),
             None if s == "stripe" => Actor::PaymentProvider,
             None if s == "system" => Actor::System,

@@ -659,3 +659,81 @@ async fn deleting_a_product_never_breaks_its_orders() {
     assert_eq!(order.lines[0].name, "Ephemeral Widget");
     assert_eq!(order.lines[0].unit_price.minor(), 1234);
 }
+
+#[tokio::test]
+async fn the_address_book_fills_checkout_and_keeps_to_its_owner() {
+    let app = spawn_app().await;
+    let (b, _) = app.customer().await;
+    // Saved from checkout, and by hand with a bad field first.
+    let a = make_product(&app, "Book Item", 500, 10).await;
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+        .await;
+    let key = checkout_key(&b).await;
+    assert_eq!(
+        place(&b, &key, &[("save_address", "on")]).await.status(),
+        200
+    );
+    let mut second: Vec<(&str, &str)> = ADDRESS
+        .iter()
+        .filter(|(k, _)| !["address[line1]", "address[region]", "address[postal_code]"].contains(k))
+        .copied()
+        .collect();
+    second.extend([
+        ("address[line1]", "7 Harbour Street"),
+        ("address[region]", "NY"),
+        ("address[postal_code]", "10001"),
+    ]);
+    let mut bad = second.clone();
+    bad.retain(|(k, _)| *k != "address[postal_code]");
+    bad.push(("address[postal_code]", "ABC"));
+    assert_eq!(b.call("addresses/add", &bad).await.status(), 422);
+    second.push(("make_default", "on"));
+    assert_eq!(b.call("addresses/add", &second).await.status(), 200);
+    let book: Vec<oxcart::orders::types::SavedAddress> = b.call_ok("addresses/list", &[]).await;
+    assert_eq!(book.len(), 2);
+    assert!(
+        book[0].default && book[0].address.line1 == "7 Harbour Street",
+        "the default comes first"
+    );
+
+    // Checkout fills in the default; another one by its id.
+    b.call_ok::<Value>("cart/add", &[("product_id", &a), ("quantity", "1")])
+        .await;
+    let data: CheckoutData = b.call_ok("checkout/data", &[]).await;
+    assert_eq!(data.address.unwrap().line1, "7 Harbour Street");
+    let data: CheckoutData = b
+        .call_ok("checkout/data", &[("address_id", &book[1].id)])
+        .await;
+    assert_eq!(data.address.unwrap().line1, "12 Orchard Lane");
+
+    // Nobody else can change or use them.
+    let (other, _) = app.customer().await;
+    assert_eq!(
+        other
+            .call(
+                "addresses/change",
+                &[("id", &book[0].id), ("action", "delete")]
+            )
+            .await
+            .status(),
+        404
+    );
+    let data: CheckoutData = other
+        .call_ok("checkout/data", &[("address_id", &book[0].id)])
+        .await;
+    assert!(data.address.is_none());
+
+    // Deleting the default makes the other one the default.
+    assert_eq!(
+        b.call(
+            "addresses/change",
+            &[("id", &book[0].id), ("action", "delete")]
+        )
+        .await
+        .status(),
+        200
+    );
+    let book: Vec<oxcart::orders::types::SavedAddress> = b.call_ok("addresses/list", &[]).await;
+    assert_eq!(book.len(), 1);
+    assert!(book[0].default);
+}
