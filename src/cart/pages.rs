@@ -209,7 +209,7 @@ pub fn CartPage() -> impl IntoView {
                                     </tfoot>
                                 </table>
                             </div>
-                            <p class="muted">"Prices include all taxes. Shipping is free."</p>
+                            <p class="muted">"Shipping, any tax and discount codes are worked out at checkout, from your address."</p>
                             <div class="form-actions">
                                 {if problems {
                                     view! { <p class="muted">"Fix the highlighted lines to check out."</p> }.into_any()

@@ -7,7 +7,7 @@ use oxcart::orders::types::OrderView;
 use serde_json::Value;
 
 use crate::catalog::make_product;
-use crate::helpers::{spawn_app, spawn_app_with_stripe, Browser, TestApp};
+use crate::helpers::{spawn_app, spawn_app_alone, spawn_app_with_stripe, Browser, TestApp};
 use crate::orders::{checkout_key, many_customers, place, ADDRESS};
 
 /// A zone made by the admin through the server functions; returns it.
@@ -462,7 +462,7 @@ async fn free_shipping_codes_drop_the_shipping_charge() {
 
 #[tokio::test]
 async fn a_code_limited_to_50_uses_is_used_exactly_50_times_by_200_racing_buyers() {
-    let app = spawn_app().await;
+    let app = spawn_app_alone().await;
     let (admin, _) = app.admin().await;
     let res = create_code(
         &admin,

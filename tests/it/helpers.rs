@@ -19,6 +19,29 @@ pub struct TestApp {
     sent: Arc<Mutex<Vec<serde_json::Value>>>,
     /// Whether this app made its database (and so drops it at the end).
     owns_database: bool,
+    /// This test's turn on the database server (see [`TURNS`]); held until the end.
+    _turn: Option<Turn>,
+}
+
+/// Turns on the one local database server: ordinary tests share it; the few that
+/// fire hundreds of buyers at once run alone ([`spawn_app_alone`]), so a race test
+/// does not starve a neighbour's requests past the shop's request deadline.
+static TURNS: std::sync::LazyLock<Arc<tokio::sync::RwLock<()>>> =
+    std::sync::LazyLock::new(|| Arc::new(tokio::sync::RwLock::new(())));
+
+#[allow(dead_code)]
+enum Turn {
+    Shared(tokio::sync::OwnedRwLockReadGuard<()>),
+    Alone(tokio::sync::OwnedRwLockWriteGuard<()>),
+}
+
+/// Like [`spawn_app`], for a test that loads the database server heavily: no other
+/// test runs meanwhile.
+pub async fn spawn_app_alone() -> TestApp {
+    let turn = Turn::Alone(TURNS.clone().write_owned().await);
+    let app = spawn_app_turn(&test_mongodb_uri(), &[], Some(turn)).await;
+    app.wait_ready(Duration::from_secs(30)).await;
+    app
 }
 
 /// Server logs go to the test output when TEST_LOG is set (`TEST_LOG=debug` for more).
@@ -90,6 +113,10 @@ pub async fn spawn_app_with_db(db_name: &str) -> TestApp {
 
 /// Starts the app without waiting for its database.
 pub async fn spawn_app_unready(mongodb_uri: &str, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_turn(mongodb_uri, extra, None).await
+}
+
+async fn spawn_app_turn(mongodb_uri: &str, extra: &[(&str, &str)], turn: Option<Turn>) -> TestApp {
     init_test_log();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -98,6 +125,13 @@ pub async fn spawn_app_unready(mongodb_uri: &str, extra: &[(&str, &str)]) -> Tes
         .find(|(k, _)| *k == "OXCART_DATABASE")
         .map(|(_, v)| v.to_string());
     let owns_database = shared_db.is_none();
+    // The first app of a test takes its turn; a second instance on the same
+    // database shares the first one's.
+    let turn = match turn {
+        Some(t) => Some(t),
+        None if owns_database => Some(Turn::Shared(TURNS.clone().read_owned().await)),
+        None => None,
+    };
     let db_name = shared_db.unwrap_or_else(|| format!("test_{}", uuid::Uuid::new_v4().simple()));
     let mut env: HashMap<String, String> = HashMap::new();
     env.insert("MONGODB_URI".into(), mongodb_uri.into());
@@ -129,6 +163,7 @@ pub async fn spawn_app_unready(mongodb_uri: &str, extra: &[(&str, &str)]) -> Tes
         client,
         sent: Arc::new(Mutex::new(Vec::new())),
         owns_database,
+        _turn: turn,
     }
 }
 

@@ -6,7 +6,7 @@ use oxcart::orders::types::{CheckoutData, OrderPage, OrderStatus, OrderView};
 use serde_json::Value;
 
 use crate::catalog::make_product;
-use crate::helpers::{spawn_app, Browser, TestApp, STRONG_PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_alone, Browser, TestApp, STRONG_PASSWORD};
 
 pub const ADDRESS: &[(&str, &str)] = &[
     ("address[name]", "Robin Reed"),
@@ -134,7 +134,7 @@ pub async fn many_customers(app: &TestApp, n: usize) -> Vec<Browser> {
 
 #[tokio::test]
 async fn concurrent_checkouts_never_sell_more_than_stock() {
-    let app = spawn_app().await;
+    let app = spawn_app_alone().await;
     let product = make_product(&app, "Limited Edition Print", 4500, 50).await;
     let buyers = many_customers(&app, 200).await;
     for b in &buyers {

@@ -14,7 +14,7 @@ use oxcart::orders::types::OrderView;
 use oxcart::shared::{Currency, Sku, Slug};
 use serde_json::Value;
 
-use crate::helpers::{eventually, spawn_app, Browser, TestApp};
+use crate::helpers::{eventually, spawn_app, spawn_app_alone, Browser, TestApp};
 use crate::orders::{checkout_key, many_customers, place, place_ok};
 
 /// A product with options and every combination, inserted straight into the
@@ -852,7 +852,7 @@ async fn the_product_page_links_each_variant_and_works_without_javascript() {
 
 #[tokio::test]
 async fn two_hundred_buyers_racing_for_fifty_units_of_one_variant_never_oversell() {
-    let app = spawn_app().await;
+    let app = spawn_app_alone().await;
     let p = make_variant_product(
         &app,
         "Race Sneaker",
