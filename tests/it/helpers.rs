@@ -38,7 +38,14 @@ enum Turn {
 /// Like [`spawn_app`], for a test that loads the database server heavily: no other
 /// test runs meanwhile.
 pub async fn spawn_app_alone() -> TestApp {
-    let turn = Turn::Alone(TURNS.clone().write_owned().await);
+    // Polled rather than queued: a queued writer would hold back new readers, and a
+    // test that starts a second app of its own would then wait for itself.
+    let turn = loop {
+        match TURNS.clone().try_write_owned() {
+            Ok(guard) => break Turn::Alone(guard),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
     let app = spawn_app_turn(&test_mongodb_uri(), &[], Some(turn)).await;
     app.wait_ready(Duration::from_secs(30)).await;
     app
