@@ -82,6 +82,8 @@ test.describe("without JavaScript", () => {
     await expect(page).toHaveURL(/\/account$/);
     await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
     await page.getByRole("button", { name: "Sign out" }).click();
+    // Let the sign-out's own page load finish before going on (two navigations at once race).
+    await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
     await page.goto("/login");
     await page.getByLabel("E-mail address").fill(email);
     await page.getByLabel("Password", { exact: true }).fill("wrong password here");
