@@ -180,26 +180,6 @@ pub async fn admin_zones() -> Result<Vec<ZoneView>, AppError> {
         .collect())
 }
 
-#[cfg(feature = "ssr")]
-fn text_field(
-    e: &mut FormErrors,
-    field: &str,
-    v: &str,
-    what: &str,
-    max: usize,
-    required: bool,
-) -> String {
-    let t = v.trim();
-    if t.is_empty() && required {
-        e.add(field, format!("Enter {what}."));
-    } else if t.chars().count() > max {
-        e.add(field, format!("Use at most {max} characters."));
-    } else if t.chars().any(char::is_control) {
-        e.add(field, "This contains characters we cannot use.");
-    }
-    t.to_string()
-}
-
 #[server(endpoint = "admin/shipping/zone/create")]
 pub async fn create_zone(
     name: String,
@@ -209,7 +189,7 @@ pub async fn create_zone(
     require_admin().await?;
     let state = app_state()?;
     let mut e = FormErrors::new();
-    let name = text_field(&mut e, "name", &name, "a name for the zone", 80, true);
+    let name = e.text("name", &name, "a name for the zone", 80, true);
     let codes = match rules::parse_countries(&countries) {
         Ok(c) => c,
         Err(m) => {
@@ -279,9 +259,9 @@ pub async fn add_method(
     let currency = state.currency();
     let zone = parse_id(&zone_id)?;
     let mut e = FormErrors::new();
-    let name = text_field(&mut e, "name", &name, "a name, like Standard", 80, true);
+    let name = e.text("name", &name, "a name, like Standard", 80, true);
     let estimate_in = estimate.unwrap_or_default();
-    let estimate = text_field(&mut e, "estimate", &estimate_in, "", 80, false);
+    let estimate = e.text("estimate", &estimate_in, "", 80, false);
     let price_in = price.unwrap_or_default();
     let free_in = free_from.unwrap_or_default();
     let tiers_in = tiers.unwrap_or_default();
@@ -403,14 +383,7 @@ pub async fn add_tax_rate(
     require_admin().await?;
     let state = app_state()?;
     let mut e = FormErrors::new();
-    let name = text_field(
-        &mut e,
-        "name",
-        &name,
-        "a name, like VAT or Sales tax",
-        40,
-        true,
-    );
+    let name = e.text("name", &name, "a name, like VAT or Sales tax", 40, true);
     let code = match rules::parse_countries(&country) {
         Ok(c) if c.len() == 1 => c[0].clone(),
         Ok(_) => {

@@ -123,47 +123,15 @@ impl AddressForm {
 
     pub fn validate(&self) -> Result<Address, AppError> {
         let mut e = FormErrors::new();
-        let text = |e: &mut FormErrors,
-                    field: &str,
-                    v: &str,
-                    what: &str,
-                    max: usize,
-                    required: bool|
-         -> String {
-            let t = v.trim();
-            if t.is_empty() && required {
-                e.add(field, format!("Enter {what}."));
-            } else if t.chars().count() > max {
-                e.add(field, format!("Use at most {max} characters."));
-            } else if t.chars().any(|c| c.is_control()) {
-                e.add(field, "This contains characters we cannot use.");
-            }
-            t.to_string()
-        };
-        let name = text(
-            &mut e,
-            "name",
-            &self.name,
-            "the recipient's full name",
-            100,
-            true,
-        );
-        let line1 = text(
-            &mut e,
+        let name = e.text("name", &self.name, "the recipient's full name", 100, true);
+        let line1 = e.text(
             "line1",
             &self.line1,
             "the street and house number",
             120,
             true,
         );
-        let line2 = text(
-            &mut e,
-            "line2",
-            self.line2.as_deref().unwrap_or(""),
-            "",
-            120,
-            false,
-        );
+        let line2 = e.text("line2", self.line2.as_deref().unwrap_or(""), "", 120, false);
         let code = self.country.trim().to_uppercase();
         let known = address::ships_to(&code);
         if code.is_empty() {
@@ -183,8 +151,7 @@ impl AddressForm {
             } else {
                 c.city_label
             };
-            text(
-                &mut e,
+            e.text(
                 "city",
                 self.city.as_deref().unwrap_or(""),
                 &format!("the {}", label.to_lowercase()),
@@ -212,8 +179,7 @@ impl AddressForm {
                 }
             }
         } else {
-            text(
-                &mut e,
+            e.text(
                 "region",
                 region_input,
                 &format!("the {}", c.region_label.to_lowercase()),

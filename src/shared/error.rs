@@ -73,6 +73,27 @@ impl FormErrors {
     }
 
     /// Records the outcome of parsing one field; returns the parsed value if it was valid.
+    /// A line of text from a form, trimmed: required ("Enter {what}."), at most `max`
+    /// characters, no control characters. Returns it trimmed either way.
+    pub fn text(
+        &mut self,
+        field: &str,
+        value: &str,
+        what: &str,
+        max: usize,
+        required: bool,
+    ) -> String {
+        let t = value.trim();
+        if t.is_empty() && required {
+            self.add(field, format!("Enter {what}."));
+        } else if t.chars().count() > max {
+            self.add(field, format!("Use at most {max} characters."));
+        } else if t.chars().any(char::is_control) {
+            self.add(field, "This contains characters we cannot use.");
+        }
+        t.to_string()
+    }
+
     pub fn check<T, E: std::fmt::Display>(
         &mut self,
         field: &str,

@@ -360,7 +360,6 @@ async fn killing_an_instance_mid_checkout_strands_no_order_and_no_stock() {
     }
     // Kill the first process while it is placing a bulk buyer's order: watch the
     // claims for one it holds (its holder names it), then SIGKILL at once.
-    tokio::time::sleep(Duration::from_secs(2)).await;
     let claims = db.collection::<Document>("checkout_claims");
     let holder = format!("^127\\.0\\.0\\.1:{}#", cluster.ports[0]);
     let bulk_keys = format!("^({}):", bulk_ids.join("|"));
