@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/shipping") view=crate::admin::rules::AdminShippingPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/taxes") view=crate::admin::rules::AdminTaxesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/discounts") view=crate::admin::rules::AdminDiscountsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/settings") view=crate::admin::settings::AdminSettingsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <Footer />
@@ -108,7 +109,7 @@ pub fn NotFound() -> impl IntoView {
                 <li><a href="/">"Go to the home page"</a></li>
                 <li><a href="/products">"Browse all products"</a></li>
             </ul>
-            <form class="search-inline" method="get" action="/products" role="search">
+            <form class="search-inline" method="get" action="/products" role="search" aria-label="Search the catalog">
                 <label for="nf-search">"Search the shop"</label>
                 <input id="nf-search" type="search" name="q" autocomplete="off" />
                 <button type="submit">"Search"</button>

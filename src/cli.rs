@@ -31,6 +31,9 @@ pub enum Command {
         /// Do nothing if the catalog already has products.
         #[arg(long)]
         if_empty: bool,
+        /// Skip drawing product pictures (faster; for load tests with many products).
+        #[arg(long)]
+        no_pictures: bool,
     },
     /// Import or export products with their variants as CSV (Shopify's columns).
     Products {
@@ -43,7 +46,8 @@ pub enum Command {
         /// The admin's e-mail address.
         #[arg(long)]
         email: String,
-        /// The admin's display name (for a new account).
+        /// The admin's display name (for a new account; asked for when not given,
+        /// or taken from OXCART_ADMIN_NAME).
         #[arg(long)]
         name: Option<String>,
     },

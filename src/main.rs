@@ -6,7 +6,9 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command, ProductsCommand};
-use oxcart::accounts::cli::{create_or_promote, read_password, AdminOutcome, PasswordSource};
+use oxcart::accounts::cli::{
+    create_or_promote, read_name, read_password, AdminOutcome, PasswordSource,
+};
 use oxcart::kernel::config::Settings;
 use oxcart::server::{self, Application};
 
@@ -31,7 +33,11 @@ async fn main() -> ExitCode {
             println!("settings are valid: {}", settings.summary());
             ExitCode::SUCCESS
         }
-        Command::Seed { products, if_empty } => seed(settings, products, if_empty).await,
+        Command::Seed {
+            products,
+            if_empty,
+            no_pictures,
+        } => seed(settings, products, if_empty, !no_pictures).await,
         Command::Products { action } => products(settings, action).await,
         Command::CreateAdmin { email, name } => {
             create_admin(settings, &email, name.as_deref()).await
@@ -76,7 +82,7 @@ async fn database(settings: &Settings) -> Result<mongodb::Database, String> {
     Ok(db)
 }
 
-async fn seed(settings: Settings, products: u64, if_empty: bool) -> ExitCode {
+async fn seed(settings: Settings, products: u64, if_empty: bool, pictures: bool) -> ExitCode {
     let db = match database(&settings).await {
         Ok(db) => db,
         Err(e) => {
@@ -101,7 +107,13 @@ async fn seed(settings: Settings, products: u64, if_empty: bool) -> ExitCode {
         }
     }
     let show = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    match oxcart::catalog::seed::run(&db, products, settings.currency, if_empty, show).await {
+    let seeded = if pictures {
+        oxcart::catalog::seed::run_with_pictures(&db, products, settings.currency, if_empty, show)
+            .await
+    } else {
+        oxcart::catalog::seed::run(&db, products, settings.currency, if_empty, show).await
+    };
+    match seeded {
         Ok(0) if if_empty => {
             println!("the catalog already has products; nothing seeded");
             ExitCode::SUCCESS
@@ -129,7 +141,7 @@ async fn create_admin(settings: Settings, email: &str, name: Option<&str>) -> Ex
         Ok(p) if !p.is_empty() => PasswordSource::Env(p),
         _ => PasswordSource::Prompt,
     };
-    match create_or_promote(&db, email, name, || read_password(source)).await {
+    match create_or_promote(&db, email, || read_name(name), || read_password(source)).await {
         Ok(AdminOutcome::Created) => {
             println!("created admin account {email}");
             ExitCode::SUCCESS

@@ -1,5 +1,6 @@
 //! `oxcart create-admin`: creates an admin account or promotes an existing one.
-//! The password comes from OXCART_ADMIN_PASSWORD or a prompt, never an argument.
+//! The password comes from OXCART_ADMIN_PASSWORD or a prompt, never an argument;
+//! a new admin's name from --name, OXCART_ADMIN_NAME or a prompt.
 
 use super::password;
 use super::store;
@@ -28,6 +29,40 @@ pub fn read_password(source: PasswordSource) -> Result<String, String> {
     }
 }
 
+/// The new admin's name: `--name`, else OXCART_ADMIN_NAME, else asked for at a
+/// prompt; without a terminal to ask at, an error that says how to give it.
+pub fn read_name(given: Option<&str>) -> Result<String, String> {
+    if let Some(n) = given.map(str::trim).filter(|n| !n.is_empty()) {
+        return Ok(n.to_string());
+    }
+    if let Ok(n) = std::env::var("OXCART_ADMIN_NAME") {
+        if !n.trim().is_empty() {
+            return Ok(n.trim().to_string());
+        }
+    }
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Err(
+            "the new admin needs a name: pass --name \"Ada Lovelace\" (or set OXCART_ADMIN_NAME)"
+                .into(),
+        );
+    }
+    print!("Name shown for the admin account (e.g. Ada Lovelace): ");
+    std::io::stdout()
+        .flush()
+        .map_err(|e| format!("cannot ask for the name: {e}"))?;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the name: {e}"))?;
+    let line = line.trim();
+    if line.is_empty() {
+        return Err("the new admin needs a name".into());
+    }
+    Ok(line.to_string())
+}
+
 /// What happened.
 pub enum AdminOutcome {
     Created,
@@ -38,7 +73,7 @@ pub enum AdminOutcome {
 pub async fn create_or_promote(
     db: &mongodb::Database,
     email: &str,
-    name: Option<&str>,
+    name_source: impl FnOnce() -> Result<String, String>,
     password_source: impl FnOnce() -> Result<String, String>,
 ) -> Result<AdminOutcome, String> {
     let email = Email::parse(email).map_err(|e| format!("--email: {e}"))?;
@@ -52,8 +87,7 @@ pub async fn create_or_promote(
             .map_err(describe)?;
         return Ok(AdminOutcome::Promoted);
     }
-    let name =
-        DisplayName::parse(name.unwrap_or("Shop admin")).map_err(|e| format!("--name: {e}"))?;
+    let name = DisplayName::parse(&name_source()?).map_err(|e| format!("--name: {e}"))?;
     let raw = password_source()?;
     let pw = Password::parse(&raw).map_err(|e| format!("password: {e}"))?;
     password::check_strength(&pw, &[email.as_str(), name.as_str()])

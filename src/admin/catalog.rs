@@ -17,7 +17,7 @@ use crate::catalog::types::{
 };
 use crate::ui::forms::{FormAlert, FormSuccess, TextField};
 use crate::ui::nav::Pagination;
-use crate::ui::ErrorPage;
+use crate::ui::{ErrorPage, Pic, Thumb};
 
 #[component]
 pub fn AdminProductsPage() -> impl IntoView {
@@ -58,9 +58,12 @@ pub fn AdminProductsPage() -> impl IntoView {
                                 <p>"The category list could not be loaded, so it cannot be used as a filter right now."</p>
                             </div>
                         })}
-                        <form method="get" action="/admin/products" class="search-inline" role="search">
+                        <form method="get" action="/admin/products" class="toolbar" role="search" aria-label="Filter products">
+                            <div class="field grow">
                             <label for="ap-q">"Search"</label>
                             <input id="ap-q" type="search" name="q" value=p.q.clone().unwrap_or_default() maxlength="200" />
+                            </div>
+                            <div class="field">
                             <label for="ap-cat">"Category"</label>
                             <select id="ap-cat" name="category">
                                 <option value="">"All"</option>
@@ -69,18 +72,23 @@ pub fn AdminProductsPage() -> impl IntoView {
                                     view! { <option value=c.slug.clone() selected=sel>{c.name}</option> }
                                 }).collect_view()}
                             </select>
+                            </div>
+                            <div class="field">
                             <label for="ap-status">"Status"</label>
                             <select id="ap-status" name="status">
                                 {[("all", "All"), ("active", "Active"), ("archived", "Archived")].into_iter().map(|(v, l)| view! {
                                     <option value=v selected=status == v>{l}</option>
                                 }).collect_view()}
                             </select>
+                            </div>
+                            <div class="field">
                             <label for="ap-sort">"Sort"</label>
                             <select id="ap-sort" name="sort">
                                 {[Sort::Newest, Sort::Relevance, Sort::PriceAsc, Sort::PriceDesc, Sort::StockAsc].into_iter().map(|s| view! {
                                     <option value=s.as_str() selected=sort == s.as_str()>{s.label()}</option>
                                 }).collect_view()}
                             </select>
+                            </div>
                             <button type="submit">"Filter"</button>
                         </form>
                     }
@@ -94,8 +102,8 @@ pub fn AdminProductsPage() -> impl IntoView {
                         Ok(r) if r.items.is_empty() => view! { <p>"No products match."</p> }.into_any(),
                         Ok(r) => view! {
                             <p>{format!("{} products", r.total)}</p>
-                            <div class="table-wrap">
-                                <table>
+                            <div>
+                                <table class="responsive-table admin-products">
                                     <caption class="visually-hidden">"Products"</caption>
                                     <thead><tr>
                                         <th scope="col">"Name"</th>
@@ -109,11 +117,14 @@ pub fn AdminProductsPage() -> impl IntoView {
                                             let (cls, _) = stock_label(c.stock);
                                             view! {
                                                 <tr>
-                                                    <td><a href=format!("/admin/products/{}", c.id)>{c.name.clone()}</a></td>
-                                                    <td>{c.category_name.clone()}</td>
-                                                    <td class="num">{c.price.to_string()}</td>
-                                                    <td class=format!("num {cls}")>{c.stock}</td>
-                                                    <td>{c.status.as_str()}</td>
+                                                    <td class="line-product row-title">
+                                                        <Thumb picture=c.picture.clone() size=48 />
+                                                        <a href=format!("/admin/products/{}", c.id)>{c.name.clone()}</a>
+                                                    </td>
+                                                    <td data-label="Category">{c.category_name.clone()}</td>
+                                                    <td class="num" data-label="Price">{c.price_label()}</td>
+                                                    <td class=format!("num {cls}") data-label="Stock">{c.stock}</td>
+                                                    <td data-label="Status"><ProductStatusLabel status=c.status /></td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -349,7 +360,7 @@ pub fn AdminProductEditPage() -> impl IntoView {
                                         {(!archived).then(|| view! { <a href=format!("/products/{}", p.slug)>"View in the shop"</a> })}
                                     </p>
                                 </div>
-                                <p class="muted">{format!("Price {} · stock {} · {}", p.price, p.stock, p.status.as_str())}</p>
+                                <p class="muted">{format!("Price {} · stock {} · ", p.price, p.stock)}<ProductStatusLabel status=p.status /></p>
                                 <ProductFormView product=Some(p.clone()) categories=cats />
 
                                 <OptionsEditor product=p.clone() actions=variant_actions />
@@ -368,7 +379,7 @@ pub fn AdminProductEditPage() -> impl IntoView {
                                                     let image_id = img.id.clone();
                                                     view! {
                                                         <li>
-                                                            <img src=img.url.clone() alt=img.alt.clone() width="80" height="64" />
+                                                            <Pic picture=img.picture.clone() width=96 sizes="96px" class="thumb" />
                                                             <ActionForm action=remove_image>
                                                                 <input type="hidden" name="id" value=pid />
                                                                 <input type="hidden" name="image_id" value=image_id />
@@ -476,7 +487,7 @@ pub fn AdminCategoriesPage() -> impl IntoView {
                                     .unwrap_or_else(|| "—".into())
                             };
                             view! {
-                                <div class="table-wrap">
+                                <div class="table-wrap" tabindex="0" role="region" aria-label="Categories">
                                     <table>
                                         <caption class="visually-hidden">"Categories"</caption>
                                         <thead><tr>
@@ -550,4 +561,14 @@ pub fn AdminCategoriesPage() -> impl IntoView {
             </Suspense>
         </AdminGate>
     }
+}
+
+/// A product's status as a label ("Active", "Archived").
+#[component]
+pub fn ProductStatusLabel(status: ProductStatus) -> impl IntoView {
+    let (class, text) = match status {
+        ProductStatus::Active => ("status status-active", "Active"),
+        ProductStatus::Archived => ("status status-archived", "Archived"),
+    };
+    view! { <span class=class>{text}</span> }
 }

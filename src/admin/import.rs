@@ -58,7 +58,7 @@ fn JobPanel(job: ImportJobView) -> impl IntoView {
             {(!job.errors.is_empty()).then(|| {
                 let more = job.error_count - job.errors.len() as i64;
                 view! {
-                    <div class="table-wrap">
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Problems in the file">
                         <table>
                             <caption>"Problems, by line of the file"</caption>
                             <thead><tr><th scope="col" class="num">"Line"</th><th scope="col">"Problem"</th></tr></thead>

@@ -3,15 +3,15 @@
 //! only decides what to show; every admin server function checks the role itself.
 
 pub mod catalog;
+pub mod dashboard;
 pub mod import;
 pub mod orders;
 pub mod rules;
+pub mod settings;
 pub mod variants;
 
 use leptos::prelude::*;
-use leptos_meta::Meta;
 
-use crate::ui::head::PageTitle;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
@@ -19,6 +19,18 @@ use crate::accounts::api::admin_gate;
 use crate::shared::text::url_encode;
 use crate::shared::AppError;
 use crate::ui::ErrorPage;
+
+/// The admin's sections, in the order of the navigation.
+const ADMIN_SECTIONS: &[(&str, &str)] = &[
+    ("/admin", "Dashboard"),
+    ("/admin/products", "Products"),
+    ("/admin/categories", "Categories"),
+    ("/admin/orders", "Orders"),
+    ("/admin/shipping", "Shipping"),
+    ("/admin/taxes", "Taxes"),
+    ("/admin/discounts", "Discount codes"),
+    ("/admin/settings", "Settings"),
+];
 
 /// Shows its children to admins; sends everyone else to sign in.
 #[component]
@@ -33,13 +45,15 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
                     Ok(_) => view! {
                         <nav class="admin-nav" aria-label="Administration">
                             <ul>
-                                <li><a href="/admin">"Admin home"</a></li>
-                                <li><a href="/admin/products">"Products"</a></li>
-                                <li><a href="/admin/categories">"Categories"</a></li>
-                                <li><a href="/admin/orders">"Orders"</a></li>
-                                <li><a href="/admin/shipping">"Shipping"</a></li>
-                                <li><a href="/admin/taxes">"Taxes"</a></li>
-                                <li><a href="/admin/discounts">"Discount codes"</a></li>
+                                {ADMIN_SECTIONS.iter().map(|(href, label)| {
+                                    let here = location.pathname.get_untracked();
+                                    let current = if *href == "/admin" {
+                                        here == "/admin"
+                                    } else {
+                                        here == *href || here.starts_with(&format!("{href}/"))
+                                    };
+                                    view! { <li><a href=*href aria-current=current.then_some("page")>{*label}</a></li> }
+                                }).collect_view()}
                             </ul>
                         </nav>
                         {children.with_value(|c| c())}
@@ -55,23 +69,4 @@ pub fn AdminGate(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-#[component]
-pub fn AdminHome() -> impl IntoView {
-    view! {
-        <PageTitle text="Administration" />
-        <Meta name="description" content="Manage the shop's products, stock, categories and orders." />
-        <AdminGate>
-            <h1>"Shop administration"</h1>
-            <ul class="category-list">
-                <li><a href="/admin/products">"Products and stock"</a></li>
-                <li><a href="/admin/products/new">"Add a product"</a></li>
-                <li><a href="/admin/categories">"Categories"</a></li>
-                <li><a href="/admin/orders?status=paid">"Orders to ship"</a></li>
-                <li><a href="/admin/orders">"All orders"</a></li>
-                <li><a href="/admin/shipping">"Shipping zones and methods"</a></li>
-                <li><a href="/admin/taxes">"Taxes"</a></li>
-                <li><a href="/admin/discounts">"Discount codes"</a></li>
-            </ul>
-        </AdminGate>
-    }
-}
+pub use dashboard::AdminHome;

@@ -6,7 +6,7 @@ use leptos_meta::Meta;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::AdminGate;
-use crate::orders::api::{admin_orders, order_detail, AdminSetOrderStatus};
+use crate::orders::api::{admin_order_detail, admin_orders, AdminSetOrderStatus};
 use crate::orders::pages::{OrderDetails, OrderTable, StatusBadge};
 use crate::orders::types::OrderStatus;
 use crate::shared::text::url_encode;
@@ -30,9 +30,12 @@ pub fn AdminOrdersPage() -> impl IntoView {
         <Meta name="description" content="All orders, by status, with search by e-mail or order number." />
         <AdminGate>
             <h1>"Orders"</h1>
-            <form method="get" action="/admin/orders" class="search-inline" role="search">
+            <form method="get" action="/admin/orders" class="toolbar" role="search" aria-label="Filter orders">
+                <div class="field grow">
                 <label for="o-q">"E-mail or order number"</label>
                 <input id="o-q" type="search" name="q" value=move || q.get().unwrap_or_default() maxlength="200" />
+                </div>
+                <div class="field">
                 <label for="o-status">"Status"</label>
                 <select id="o-status" name="status">
                     <option value="all">"All"</option>
@@ -40,6 +43,7 @@ pub fn AdminOrdersPage() -> impl IntoView {
                         <option value=s.as_str() selected=move || status.get().as_deref() == Some(s.as_str())>{s.label()}</option>
                     }).collect_view()}
                 </select>
+                </div>
                 <button type="submit">"Filter"</button>
             </form>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -70,7 +74,7 @@ pub fn AdminOrderPage() -> impl IntoView {
     let set_status = ServerAction::<AdminSetOrderStatus>::new();
     let order = Resource::new(
         move || (id.get(), set_status.version().get()),
-        |(id, _)| order_detail(id, None),
+        |(id, _)| admin_order_detail(id),
     );
     let err = Signal::derive(move || set_status.value().get().and_then(|r| r.err()));
     view! {

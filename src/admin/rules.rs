@@ -151,7 +151,7 @@ fn ZoneCard(
                 view! { <p class="alert alert-warn">"No delivery methods yet: until it has one, checkout leaves this zone out."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap">
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Shipping zones">
                         <table>
                             <caption class="visually-hidden">{caption}</caption>
                             <thead><tr><th scope="col">"Method"</th><th scope="col">"Delivery"</th><th scope="col">"Price"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
@@ -254,7 +254,7 @@ pub fn AdminTaxesPage() -> impl IntoView {
                                     view! { <p>"No rates: no tax is charged."</p> }.into_any()
                                 } else {
                                     view! {
-                                        <div class="table-wrap"><table>
+                                        <div class="table-wrap" tabindex="0" role="region" aria-label="Shipping methods"><table>
                                             <caption class="visually-hidden">"Tax rates"</caption>
                                             <thead><tr><th scope="col">"Place"</th><th scope="col">"Name"</th><th scope="col">"Rate"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                             <tbody>
@@ -363,7 +363,7 @@ pub fn AdminDiscountsPage() -> impl IntoView {
 #[component]
 fn CodeTable(codes: Vec<CodeView>, pause: ServerAction<PauseCode>) -> impl IntoView {
     view! {
-        <div class="table-wrap"><table>
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Tax rates"><table>
             <caption class="visually-hidden">"Discount codes"</caption>
             <thead><tr>
                 <th scope="col">"Code"</th><th scope="col">"Gives"</th><th scope="col">"Rules"</th>

@@ -223,7 +223,7 @@ pub fn VariantTable(product: ProductDetail, actions: VariantActions) -> impl Int
             <ActionForm action=action attr:novalidate=true>
                 <FormAlert error=err />
                 <input type="hidden" name="id" value=pid />
-                <div class="table-wrap">
+                <div class="table-wrap" tabindex="0" role="region" aria-label="Variants">
                     <table class="variant-table">
                         <caption class="visually-hidden">"Variants of this product"</caption>
                         <thead>
@@ -345,7 +345,7 @@ pub fn StockPanel(
                         Err(e) => view! { <p class="field-error">{format!("The history could not be loaded: {e}")}</p> }.into_any(),
                         Ok(StockHistory { entries }) if entries.is_empty() => view! { <p class="muted">"No stock changes yet."</p> }.into_any(),
                         Ok(StockHistory { entries }) => view! {
-                            <div class="table-wrap">
+                            <div class="table-wrap" tabindex="0" role="region" aria-label="Stock history">
                                 <table>
                                     <caption class="visually-hidden">"Stock changes, newest first"</caption>
                                     <thead>

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::api::{get_cart, AddToCart, ClearCart, RemoveCartItem, UpdateCartItem};
 use super::types::{CartLine, MAX_LINE_QUANTITY};
 use crate::ui::forms::FormAlert;
-use crate::ui::{use_header_version, ErrorPage};
+use crate::ui::{use_header_version, ErrorPage, Thumb};
 
 /// One add-to-cart action shared by every product card on the page (a page can
 /// show dozens of cards; one action instead of one each keeps rendering cheap).
@@ -183,8 +183,8 @@ pub fn CartPage() -> impl IntoView {
                                     <p>"Some products changed since you added them. Please check the highlighted lines."</p>
                                 </div>
                             })}
-                            <div class="table-wrap">
-                                <table>
+                            <div class="cart-page">
+                                <table class="responsive-table cart-lines">
                                     <caption class="visually-hidden">"Products in your cart"</caption>
                                     <thead>
                                         <tr>
@@ -200,25 +200,22 @@ pub fn CartPage() -> impl IntoView {
                                             <CartRow line=line update=update remove=remove />
                                         }).collect_view()}
                                     </tbody>
-                                    <tfoot>
-                                        <tr>
-                                            <td colspan="3">"Subtotal"</td>
-                                            <td class="num" data-testid="cart-subtotal">{subtotal}</td>
-                                            <td></td>
-                                        </tr>
-                                    </tfoot>
                                 </table>
-                            </div>
-                            <p class="muted">"Shipping, any tax and discount codes are worked out at checkout, from your address."</p>
-                            <div class="form-actions">
-                                {if problems {
-                                    view! { <p class="muted">"Fix the highlighted lines to check out."</p> }.into_any()
-                                } else {
-                                    view! { <a class="button" href="/checkout">"Go to checkout"</a> }.into_any()
-                                }}
-                                <ActionForm action=clear>
-                                    <button type="submit" class="secondary">"Empty cart"</button>
-                                </ActionForm>
+                                <aside class="summary-box" aria-labelledby="cart-summary-title">
+                                    <h2 id="cart-summary-title">"Order summary"</h2>
+                                    <dl class="totals">
+                                        <div><dt>"Subtotal"</dt><dd data-testid="cart-subtotal">{subtotal}</dd></div>
+                                    </dl>
+                                    <p class="muted">"Shipping, any tax and discount codes are worked out at checkout, from your address."</p>
+                                    {if problems {
+                                        view! { <p class="muted">"Fix the highlighted lines to check out."</p> }.into_any()
+                                    } else {
+                                        view! { <a class="button checkout-button" href="/checkout">"Go to checkout"</a> }.into_any()
+                                    }}
+                                    <ActionForm action=clear attr:class="empty-cart">
+                                        <button type="submit" class="link-button">"Empty cart"</button>
+                                    </ActionForm>
+                                </aside>
                             </div>
                         }.into_any()
                     }
@@ -265,15 +262,18 @@ fn CartRow(
     };
     view! {
         <tr class:has-problem=line.problem.is_some()>
-            <td>
+            <td class="line-product">
+                <Thumb picture=line.picture.clone() />
+                <div>
                 {name_cell}
                 {(!line.variant_label.is_empty()).then(|| view! { <p class="variant-label">{line.variant_label.clone()}</p> })}
                 {(!line.sku.is_empty()).then(|| view! { <p class="muted sku">"SKU " {line.sku.clone()}</p> })}
                 {changed.map(|c| view! { <p class="stock-low">{c}</p> })}
                 {line.problem.clone().map(|p| view! { <p class="field-error">{p}</p> })}
+                </div>
             </td>
-            <td class="num">{unit}</td>
-            <td>
+            <td class="num" data-label="Price">{unit}</td>
+            <td data-label="Quantity">
                 <ActionForm action=update attr:class="row-actions">
                     <input type="hidden" name="variant_id" value=vid_update />
                     <label for=qty_id.clone() class="visually-hidden">{format!("Quantity of {}", name_update)}</label>
@@ -283,8 +283,8 @@ fn CartRow(
                 </ActionForm>
                 {move || err().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             </td>
-            <td class="num">{total}</td>
-            <td>
+            <td class="num" data-label="Total">{total}</td>
+            <td class="line-remove">
                 <ActionForm action=remove>
                     <input type="hidden" name="variant_id" value=vid_remove />
                     <button type="submit" class="link-button" aria-label=format!("Remove {} from cart", name_remove)>"Remove"</button>

@@ -458,8 +458,7 @@ pub async fn view(db: &Database, cart: Option<&Cart>, currency: Currency) -> Res
                 variant_label: item.variant_label.clone(),
                 slug: gone.map(|p| p.slug.to_string()).unwrap_or_default(),
                 name,
-                image_url: crate::catalog::types::PLACEHOLDER_IMAGE.into(),
-                image_alt: "No longer available".into(),
+                picture: crate::catalog::types::Picture::placeholder("No longer available".into()),
                 quantity: item.quantity,
                 unit_price: Money::new(item.price_at_add, currency),
                 line_total: Money::zero(currency),
@@ -470,7 +469,7 @@ pub async fn view(db: &Database, cart: Option<&Cart>, currency: Currency) -> Res
             });
             continue;
         };
-        let (image_url, image_alt) = p.variant_image(v);
+        let picture = p.variant_image(v);
         let problem = if p.status != ProductStatus::Active {
             Some("This product is no longer sold. Remove it to continue.".to_string())
         } else if p.currency != currency {
@@ -504,8 +503,7 @@ pub async fn view(db: &Database, cart: Option<&Cart>, currency: Currency) -> Res
             variant_label: p.variant_label(v),
             slug: p.slug.to_string(),
             name: p.name.clone(),
-            image_url,
-            image_alt,
+            picture,
             quantity: item.quantity,
             unit_price,
             line_total,

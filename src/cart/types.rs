@@ -19,8 +19,7 @@ pub struct CartLine {
     pub variant_label: String,
     pub slug: String,
     pub name: String,
-    pub image_url: String,
-    pub image_alt: String,
+    pub picture: crate::catalog::types::Picture,
     pub quantity: Quantity,
     /// Current unit price.
     pub unit_price: Money,

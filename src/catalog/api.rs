@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use super::types::{
-    CategoryView, HomeData, OptionsForm, ProductDetail, ProductForm, SearchParams, SearchResults,
-    StockHistory, VariantsForm,
+    CategoryView, HomeData, OptionsForm, ProductCard, ProductDetail, ProductForm, SearchParams,
+    SearchResults, StockHistory, VariantsForm,
 };
 use crate::shared::AppError;
 
@@ -68,10 +68,10 @@ async fn search_off_thread(
         .map_err(|e| AppError::from(Error::internal_from("search task failed", e)))??)
 }
 
-/// Product names for the search box while the shopper types (prefix and
+/// Products for the search box while the shopper types (prefix and
 /// one-typo tolerant, best matches first).
 #[server(endpoint = "catalog/suggest")]
-pub async fn suggest_products(q: String) -> Result<Vec<String>, AppError> {
+pub async fn suggest_products(q: String) -> Result<Vec<ProductCard>, AppError> {
     use super::types::{SearchQuery, Sort, MAX_QUERY_CHARS};
     let state = app_state()?;
     let q = q.trim();
@@ -82,17 +82,12 @@ pub async fn suggest_products(q: String) -> Result<Vec<String>, AppError> {
     let query = SearchQuery {
         q: q.to_string(),
         page: 1,
-        per_page: 8,
+        per_page: 6,
         sort: Sort::Relevance,
         status: StatusFilter::Active,
         ..Default::default()
     };
-    Ok(search_off_thread(&state, query)
-        .await?
-        .items
-        .into_iter()
-        .map(|p| p.name)
-        .collect())
+    Ok(search_off_thread(&state, query).await?.items)
 }
 
 #[server(endpoint = "catalog/categories")]
@@ -121,7 +116,106 @@ pub async fn product_by_slug(slug: String) -> Result<ProductDetail, AppError> {
             return Err(AppError::NotFound);
         }
     }
-    detail_of(&state.db, &product).await
+    let mut detail = detail_of(&state.db, &product).await?;
+    detail.related = related_to(&state, &detail).await;
+    detail.structured_data = structured_data(&detail, &state.settings.base_url());
+    Ok(detail)
+}
+
+/// Up to four other products of the same category, in stock, newest first.
+#[cfg(feature = "ssr")]
+async fn related_to(state: &super::server::Ctx, p: &ProductDetail) -> Vec<ProductCard> {
+    use super::types::{SearchQuery, Sort};
+    let Some(category) = &p.category else {
+        return Vec::new();
+    };
+    let query = SearchQuery {
+        category: Some(category.slug.clone()),
+        in_stock: true,
+        sort: Sort::Newest,
+        page: 1,
+        per_page: 5,
+        status: StatusFilter::Active,
+        ..Default::default()
+    };
+    match search_off_thread(state, query).await {
+        Ok(r) => r
+            .items
+            .into_iter()
+            .filter(|c| c.id != p.id)
+            .take(4)
+            .collect(),
+        Err(e) => {
+            tracing::warn!("related products unavailable: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// schema.org Product + Offer (AggregateOffer when variants differ in price).
+#[cfg(feature = "ssr")]
+pub fn structured_data(p: &ProductDetail, base_url: &str) -> String {
+    let url = format!("{base_url}/products/{}", p.slug);
+    let availability = |stock: i64| {
+        if stock > 0 {
+            "https://schema.org/InStock"
+        } else {
+            "https://schema.org/OutOfStock"
+        }
+    };
+    let currency = p.price.currency().code().to_uppercase();
+    let minor: Vec<i64> = p.variants.iter().map(|v| v.price.minor()).collect();
+    let money = |m: i64| crate::shared::Money::new(m, p.price.currency());
+    let low = minor.iter().min().map(|m| money(*m)).unwrap_or(p.price);
+    let high = minor.iter().max().map(|m| money(*m)).unwrap_or(p.price);
+    let offers = if p.variants.len() > 1 && low != high {
+        serde_json::json!({
+            "@type": "AggregateOffer",
+            "priceCurrency": currency,
+            "lowPrice": low.to_input(),
+            "highPrice": high.to_input(),
+            "offerCount": p.variants.len(),
+            "availability": availability(p.stock),
+            "url": url,
+        })
+    } else {
+        serde_json::json!({
+            "@type": "Offer",
+            "priceCurrency": currency,
+            "price": low.to_input(),
+            "availability": availability(p.stock),
+            "url": url,
+        })
+    };
+    let mut data = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": p.name,
+        "description": p.description,
+        "url": url,
+        "offers": offers,
+    });
+    if let Some(v) = p.variants.first().filter(|_| p.variants.len() == 1) {
+        data["sku"] = serde_json::json!(v.sku);
+    }
+    if !p.images.is_empty() {
+        data["image"] = p
+            .images
+            .iter()
+            .map(|i| format!("{base_url}{}", i.picture.url(1024)))
+            .collect();
+    }
+    if p.category.is_some() {
+        data["category"] = serde_json::json!(p
+            .breadcrumbs
+            .iter()
+            .map(|b| b.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" > "));
+    }
+    // Inside <script>, "</script>" or "<!--" in a product's text must not end or
+    // change the element: JSON allows writing "<" as \u003c.
+    data.to_string().replace('<', "\\u003c")
 }
 
 #[cfg(feature = "ssr")]
@@ -328,6 +422,7 @@ pub async fn delete_product(id: String, confirm: Option<String>) -> Result<(), A
         .ok_or(AppError::NotFound)?;
     for img in &deleted.images {
         super::images::delete(&state.db, &img.id).await;
+        super::images::delete_files(&state.db, img).await;
     }
     state.search.apply(&[], &[oid])?;
     tracing::info!(product_id = %oid, "product deleted");
@@ -725,10 +820,15 @@ pub async fn remove_image(id: String, image_id: String) -> Result<(), AppError> 
     let state = app_state()?;
     let oid = parse_id(&id)?;
     let img = parse_id(&image_id)?;
+    let record = store::find_by_id(&state.db, &oid)
+        .await?
+        .and_then(|p| p.images.into_iter().find(|i| i.id == img))
+        .ok_or(AppError::NotFound)?;
     if !store::pull_image(&state.db, &oid, &img).await? {
         return Err(AppError::NotFound);
     }
     super::images::delete(&state.db, &img).await;
+    super::images::delete_files(&state.db, &record).await;
     super::sync::refresh(&state.db, &state.search, &[oid]).await?;
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! Product pictures: uploaded by admins (type checked by content, size-limited),
-//! stored in GridFS, served with their content type and long cache headers.
+//! resized into WebP widths (`pictures`) kept in `picture_files` under
+//! content-hashed names and served with immutable cache headers; the original
+//! stays in GridFS (CSV exports link to it, and it can be resized again).
 
 use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
@@ -48,7 +50,131 @@ pub fn sniff_image_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Stores a picture; returns its id.
+/// The resized files of every picture, `_id` = `<key>-<width>.webp`.
+pub const PICTURE_FILES: &str = "picture_files";
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct PictureFile {
+    #[serde(rename = "_id")]
+    pub name: String,
+    pub content_type: String,
+    pub data: mongodb::bson::Binary,
+    pub created_at: mongodb::bson::DateTime,
+}
+
+pub fn files(db: &Database) -> mongodb::Collection<PictureFile> {
+    db.collection(PICTURE_FILES)
+}
+
+/// Stores the widths of a processed picture (a file that exists already, from the
+/// same content, is kept: same name, same bytes).
+pub async fn store_processed(db: &Database, p: &super::pictures::Processed) -> Result<()> {
+    let now = mongodb::bson::DateTime::now();
+    let docs: Vec<PictureFile> = p
+        .renditions
+        .iter()
+        .map(|r| PictureFile {
+            name: p.file_name(r.width),
+            content_type: "image/webp".into(),
+            data: mongodb::bson::Binary {
+                subtype: mongodb::bson::spec::BinarySubtype::Generic,
+                bytes: r.bytes.clone(),
+            },
+            created_at: now,
+        })
+        .collect();
+    match files(db).insert_many(&docs).ordered(false).await {
+        Ok(_) => Ok(()),
+        Err(e) if only_duplicates(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn only_duplicates(e: &mongodb::error::Error) -> bool {
+    match e.kind.as_ref() {
+        mongodb::error::ErrorKind::InsertMany(m) => {
+            m.write_concern_error.is_none()
+                && m.write_errors
+                    .as_ref()
+                    .is_some_and(|w| w.iter().all(|x| x.code == 11000))
+        }
+        _ => crate::kernel::db::is_duplicate_key(e),
+    }
+}
+
+/// Decodes, checks and resizes an upload on a blocking thread.
+pub async fn process(bytes: Vec<u8>) -> std::result::Result<super::pictures::Processed, AppError> {
+    tokio::task::spawn_blocking(move || super::pictures::process_upload(&bytes))
+        .await
+        .map_err(|e| AppError::from(Error::internal_from("resizing a picture", e)))?
+        .map_err(|e| AppError::field("image", e.to_string()))
+}
+
+/// A product picture record for a processed upload whose original is stored as `id`.
+pub fn record(
+    id: ObjectId,
+    alt: String,
+    content_type: &str,
+    p: &super::pictures::Processed,
+) -> ProductImage {
+    ProductImage {
+        id,
+        alt,
+        content_type: content_type.to_string(),
+        key: Some(p.key.clone()),
+        widths: p.widths(),
+        width: p.width,
+        height: p.height,
+    }
+}
+
+/// Removes a picture's resized files unless another product still shows the same content.
+pub async fn delete_files(db: &Database, image: &ProductImage) {
+    let Some(key) = &image.key else { return };
+    let still_used = store::products(db)
+        .count_documents(doc! { "images.key": key })
+        .await
+        .unwrap_or(1);
+    // Orders keep showing the picture their lines were sold with.
+    let in_orders = db
+        .collection::<mongodb::bson::Document>("orders")
+        .count_documents(doc! { "lines.picture.key": key })
+        .await
+        .unwrap_or(1);
+    if still_used > 0 || in_orders > 0 {
+        return;
+    }
+    let names: Vec<String> = image
+        .widths
+        .iter()
+        .map(|w| format!("{key}-{w}.webp"))
+        .collect();
+    if let Err(e) = files(db)
+        .delete_many(doc! { "_id": { "$in": names } })
+        .await
+    {
+        tracing::warn!(key = %key, "could not delete picture files: {}", crate::kernel::db::short_reason(&e));
+    }
+}
+
+/// Whether `name` looks like a resized file's name (`<16 hex>-<width>.webp`).
+fn is_file_name(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".webp") else {
+        return false;
+    };
+    let Some((key, width)) = stem.split_once('-') else {
+        return false;
+    };
+    key.len() == 16
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && !width.is_empty()
+        && width.len() <= 5
+        && width.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Stores a picture's original; returns its id.
 pub async fn store_image(db: &Database, bytes: &[u8], content_type: &str) -> Result<ObjectId> {
     let id = ObjectId::new();
     let mut upload = bucket(db)
@@ -80,6 +206,9 @@ pub async fn serve(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if is_file_name(&id) {
+        return serve_file(&state.db, &id, &headers).await;
+    }
     let Ok(oid) = ObjectId::parse_str(id.trim_end_matches(".img")) else {
         return AppError::NotFound.into_response();
     };
@@ -95,7 +224,7 @@ pub async fn serve(
     let file = match b.find(doc! { "_id": oid }).await {
         Ok(mut cursor) => match cursor.try_next().await {
             Ok(Some(f)) => f,
-            Ok(None) => return AppError::NotFound.into_response(),
+            Ok(None) => return largest_width_of(&state.db, &oid).await,
             Err(e) => return Error::from(e).into_response(),
         },
         Err(e) => return Error::from(e).into_response(),
@@ -128,6 +257,54 @@ pub async fn serve(
         .into_response()
 }
 
+/// One resized file, cached for good (its name changes when its content does).
+async fn serve_file(db: &Database, name: &str, headers: &HeaderMap) -> Response {
+    let etag = format!("\"{name}\"");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(&etag))
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    match files(db).find_one(doc! { "_id": name }).await {
+        Ok(Some(f)) => (
+            [
+                (header::CONTENT_TYPE, f.content_type),
+                (
+                    header::CACHE_CONTROL,
+                    "public, max-age=31536000, immutable".to_string(),
+                ),
+                (header::ETAG, etag),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            ],
+            Body::from(f.data.bytes),
+        )
+            .into_response(),
+        Ok(None) => AppError::NotFound.into_response(),
+        Err(e) => Error::from(e).into_response(),
+    }
+}
+
+/// A picture without a kept original (a drawn demo picture): its largest width.
+async fn largest_width_of(db: &Database, id: &ObjectId) -> Response {
+    let found = store::products(db)
+        .find_one(doc! { "images.id": id })
+        .projection(doc! { "images": 1 })
+        .await;
+    let image = match found {
+        Ok(Some(p)) => p.images.into_iter().find(|i| i.id == *id),
+        Ok(None) => None,
+        Err(e) => return Error::from(e).into_response(),
+    };
+    match image.and_then(|i| Some((i.key?, *i.widths.last()?))) {
+        Some((key, w)) => {
+            crate::kernel::web::redirect_response(&super::types::Picture::file_url(&key, w))
+        }
+        None => AppError::NotFound.into_response(),
+    }
+}
+
 /// `POST /admin/products/{id}/images` (multipart: `image`, `alt`). Admins only.
 /// A browser form gets redirected back to the product page with a message;
 /// other callers get a JSON answer.
@@ -148,7 +325,7 @@ pub async fn upload(
         Ok(oid) => format!("/admin/products/{}", oid.to_hex()),
         Err(_) => "/admin/products".to_string(),
     };
-    let result: std::result::Result<ObjectId, AppError> = async {
+    let result: std::result::Result<ProductImage, AppError> = async {
         let caller = crate::kernel::auth::caller_of(
             &session,
             directory.as_ref(),
@@ -191,53 +368,78 @@ pub async fn upload(
         let bytes = bytes
             .filter(|b| !b.is_empty())
             .ok_or_else(|| AppError::field("image", "Choose a picture to upload."))?;
-        let content_type = sniff_image_type(&bytes).ok_or_else(|| {
-            AppError::field(
-                "image",
-                "That file is not a PNG, JPEG, GIF or WebP picture.",
-            )
-        })?;
-        let alt = alt.trim().chars().take(200).collect::<String>();
-        if crate::shared::text::has_stray_control(&alt, false) {
-            return Err(AppError::field(
-                "alt",
-                "The description of the picture contains characters we cannot use.",
-            ));
-        }
-        let image_id = store_image(&state.db, &bytes, content_type).await?;
-        let image = ProductImage {
-            id: image_id,
-            alt,
-            content_type: content_type.to_string(),
-        };
+        let (image, _) = save_upload(&state.db, bytes, &alt).await?;
+        let image_id = image.id;
         if !store::push_image(&state.db, &oid, &image).await? {
             delete(&state.db, &image_id).await;
+            delete_files(&state.db, &image).await;
             return Err(AppError::NotFound);
         }
         super::sync::refresh(&state.db, &catalog.search, &[oid]).await?;
-        Ok(image_id)
+        Ok(image)
     }
     .await;
 
     match (result, wants_html) {
         (Ok(_), true) => crate::kernel::web::redirect_response(&format!("{back}?image=added")),
-        (Ok(image_id), false) => (
+        (Ok(image), false) => (
             StatusCode::CREATED,
-            axum::Json(serde_json::json!({ "id": image_id.to_hex(), "url": super::types::image_url(&image_id.to_hex()) })),
+            axum::Json(serde_json::json!({
+                "id": image.id.to_hex(),
+                "url": super::types::image_url(&image.id.to_hex()),
+                "picture": image.picture(""),
+            })),
         )
             .into_response(),
-        (Err(AppError::Unauthorized), true) => {
-            crate::kernel::web::redirect_response(&format!("/login?next={}", crate::shared::text::url_encode(&back)))
-        }
-        (Err(e), true) if matches!(e, AppError::Invalid(_) | AppError::PayloadTooLarge(_) | AppError::BadRequest(_)) => {
+        (Err(AppError::Unauthorized), true) => crate::kernel::web::redirect_response(&format!(
+            "/login?next={}",
+            crate::shared::text::url_encode(&back)
+        )),
+        (Err(e), true)
+            if matches!(
+                e,
+                AppError::Invalid(_) | AppError::PayloadTooLarge(_) | AppError::BadRequest(_)
+            ) =>
+        {
             let msg = e
                 .form_errors()
                 .and_then(|f| f.fields.first().map(|m| m.message.clone()))
                 .unwrap_or_else(|| e.to_string());
-            crate::kernel::web::redirect_response(&format!("{back}?image_error={}", crate::shared::text::url_encode(&msg)))
+            crate::kernel::web::redirect_response(&format!(
+                "{back}?image_error={}",
+                crate::shared::text::url_encode(&msg)
+            ))
         }
         (Err(e), _) => e.into_response(),
     }
+}
+
+/// Checks, resizes and stores an uploaded picture (original and widths); the
+/// caller attaches the returned record to a product. Nothing is stored when the
+/// picture is refused.
+pub async fn save_upload(
+    db: &Database,
+    bytes: Vec<u8>,
+    alt: &str,
+) -> std::result::Result<(ProductImage, super::pictures::Processed), AppError> {
+    let content_type = sniff_image_type(&bytes).ok_or_else(|| {
+        AppError::field(
+            "image",
+            "That file is not a PNG, JPEG, GIF or WebP picture.",
+        )
+    })?;
+    let alt = alt.trim().chars().take(200).collect::<String>();
+    if crate::shared::text::has_stray_control(&alt, false) {
+        return Err(AppError::field(
+            "alt",
+            "The description of the picture contains characters we cannot use.",
+        ));
+    }
+    let original = bytes.clone();
+    let processed = process(bytes).await?;
+    store_processed(db, &processed).await?;
+    let image_id = store_image(db, &original, content_type).await?;
+    Ok((record(image_id, alt, content_type, &processed), processed))
 }
 
 fn too_large() -> AppError {

@@ -108,3 +108,83 @@ pub async fn default_variants(
     }
     Ok(out)
 }
+
+/// Pictures uploaded before resizing (one original in GridFS, no widths) get
+/// their WebP widths made from the original and recorded on the product. A
+/// picture whose original is missing or cannot be read stays as it was: pages
+/// keep showing the original.
+pub async fn pictures_to_widths(db: Database) -> Result<u64> {
+    use futures::io::AsyncReadExt;
+    let coll = db.collection::<Document>(PRODUCTS);
+    let mut cursor = coll
+        .find(doc! { "images.0": { "$exists": true } })
+        .projection(doc! { "images": 1 })
+        .await
+        .context("finding products with pictures")?;
+    let bucket = db.gridfs_bucket(
+        mongodb::options::GridFsBucketOptions::builder()
+            .bucket_name("product_images".to_string())
+            .build(),
+    );
+    let mut changed = 0;
+    while let Some(p) = cursor.try_next().await? {
+        let Ok(product_id) = p.get_object_id("_id") else {
+            continue;
+        };
+        let images = p
+            .get_array("images")
+            .map(|a| a.to_vec())
+            .unwrap_or_default();
+        for image in images {
+            let Bson::Document(image) = image else {
+                continue;
+            };
+            if image.contains_key("key") {
+                continue;
+            }
+            let Ok(image_id) = image.get_object_id("id") else {
+                continue;
+            };
+            let mut bytes = Vec::new();
+            let read = match bucket.open_download_stream(Bson::ObjectId(image_id)).await {
+                Ok(mut stream) => stream
+                    .read_to_end(&mut bytes)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(crate::kernel::db::short_reason(&e)),
+            };
+            if let Err(reason) = read {
+                tracing::warn!(%product_id, %image_id, "picture kept as it is: its original could not be read ({reason})");
+                continue;
+            }
+            let processed = match super::images::process(bytes).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(%product_id, %image_id, "picture kept as it is: {e}");
+                    continue;
+                }
+            };
+            super::images::store_processed(&db, &processed).await?;
+            let widths: Vec<i64> = processed.widths().into_iter().map(i64::from).collect();
+            let res = coll
+                .update_one(
+                    doc! {
+                        "_id": product_id,
+                        "images": { "$elemMatch": { "id": image_id, "key": { "$exists": false } } },
+                    },
+                    doc! { "$set": {
+                        "images.$[i].key": &processed.key,
+                        "images.$[i].widths": widths,
+                        "images.$[i].width": i64::from(processed.width),
+                        "images.$[i].height": i64::from(processed.height),
+                    } },
+                )
+                .array_filters(vec![doc! { "i.id": image_id }])
+                .await
+                .context("recording a picture's widths")?;
+            changed += res.modified_count;
+        }
+    }
+    Ok(changed)
+}

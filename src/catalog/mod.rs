@@ -8,15 +8,21 @@ pub mod types;
 #[cfg(feature = "ssr")]
 pub mod csv;
 #[cfg(feature = "ssr")]
+pub mod demo_art;
+#[cfg(feature = "ssr")]
 pub mod images;
 #[cfg(feature = "ssr")]
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod migrate;
 #[cfg(feature = "ssr")]
+pub mod pictures;
+#[cfg(feature = "ssr")]
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod seed;
+#[cfg(feature = "ssr")]
+pub mod seo;
 #[cfg(feature = "ssr")]
 pub mod stock;
 #[cfg(feature = "ssr")]
@@ -81,7 +87,8 @@ mod server {
         super::sync::ensure_indexes(db).await
     }
 
-    /// The catalog's HTTP routes besides its server functions: pictures.
+    /// The catalog's HTTP routes besides its server functions: pictures, CSV,
+    /// robots.txt and the sitemap.
     pub fn routes<S>() -> axum::Router<S>
     where
         S: Clone + Send + Sync + 'static,
@@ -114,6 +121,12 @@ mod server {
             ));
         axum::Router::new()
             .route("/images/{id}", axum::routing::get(images::serve))
+            .route("/robots.txt", axum::routing::get(super::seo::robots))
+            .route("/sitemap.xml", axum::routing::get(super::seo::sitemap))
+            .route(
+                "/sitemaps/{name}",
+                axum::routing::get(super::seo::sitemap_part),
+            )
             .route(
                 "/admin/products/export.csv",
                 axum::routing::get(super::import::download),

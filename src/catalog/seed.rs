@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use futures::TryStreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use mongodb::bson::{doc, oid::ObjectId, DateTime};
 use mongodb::Database;
@@ -365,6 +366,152 @@ const FEATURES: &[&str] = &[
     "Finished by hand, so each one is slightly different.",
 ];
 
+/// "a" or "an", by how the next word sounds (good enough for the demo's words).
+fn article(word: &str) -> &'static str {
+    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
+}
+
+/// Materials a thing is made of (the other "materials" of the demo describe it:
+/// "Wireless", "Hardcover", "Illustrated").
+const SUBSTANCES: &[&str] = &[
+    "Wool",
+    "Linen",
+    "Ceramic",
+    "Glass",
+    "Cotton",
+    "Brass",
+    "Oak",
+    "Walnut",
+    "Steel",
+    "Paper",
+    "Cast Iron",
+    "Bamboo",
+    "Copper",
+    "Pine",
+    "Rattan",
+    "Nylon",
+    "Ripstop",
+    "Titanium",
+    "Aluminium",
+    "Down",
+    "Leather",
+    "Recycled Paper",
+    "Felt",
+    "Cardboard",
+    "Organic Cotton",
+    "Canvas",
+    "Cork",
+    "Recycled Nylon",
+    "Merino",
+    "Cashmere",
+    "Denim",
+    "Terracotta",
+    "Recycled Plastic",
+    "Galvanised Steel",
+    "Cedar",
+    "Fleece",
+    "Waxed Cotton",
+];
+
+/// The demo description: grammatical whatever words were drawn.
+#[allow(clippy::too_many_arguments)]
+fn describe(
+    name: &str,
+    adjective: &str,
+    material: &str,
+    noun: &str,
+    colour: &str,
+    has_colours: bool,
+    has_finishes: bool,
+    category: &str,
+) -> String {
+    let adj = adjective.to_lowercase();
+    let noun_l = noun.to_lowercase();
+    let what = if SUBSTANCES.contains(&material) {
+        format!(
+            "{} {adj} {noun_l} made of {}",
+            article(&adj),
+            material.to_lowercase()
+        )
+    } else {
+        let m = material.to_lowercase();
+        format!("{} {adj}, {m} {noun_l}", article(&adj))
+    };
+    let look = if has_colours {
+        ", available in several colours".to_string()
+    } else if has_finishes {
+        ", available in several finishes".to_string()
+    } else if category == "books" {
+        String::new()
+    } else {
+        format!(", in {colour}")
+    };
+    format!("The {name} is {what}{look}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_copy_reads_well() {
+        assert_eq!(
+            describe(
+                "Urban Oak Stool Sol",
+                "Urban",
+                "Oak",
+                "Stool",
+                "rust",
+                false,
+                false,
+                "furniture"
+            ),
+            "The Urban Oak Stool Sol is an urban stool made of oak, in rust."
+        );
+        assert_eq!(
+            describe(
+                "Modern Wireless Mouse Nova",
+                "Modern",
+                "Wireless",
+                "Mouse",
+                "black",
+                false,
+                false,
+                "electronics"
+            ),
+            "The Modern Wireless Mouse Nova is a modern, wireless mouse, in black."
+        );
+        assert_eq!(
+            describe(
+                "Alpine Hardcover Novel Tide",
+                "Alpine",
+                "Hardcover",
+                "Novel",
+                "sand",
+                false,
+                false,
+                "books"
+            ),
+            "The Alpine Hardcover Novel Tide is an alpine, hardcover novel."
+        );
+        // Every seeded description starts with a grammatical sentence.
+        let cats: Vec<(ObjectId, &CategorySpec)> =
+            CATEGORIES.iter().map(|c| (ObjectId::new(), c)).collect();
+        for i in 0..300 {
+            let p = product(i, &cats, Currency::Usd, 0);
+            assert!(
+                !p.description.contains(" a urban") && !p.description.contains(" a alpine"),
+                "{}",
+                p.description
+            );
+            assert!(!p.description.contains("finished in"), "{}", p.description);
+        }
+    }
+}
+
 /// Product number `i` of the catalog (independent of N, so larger catalogs extend smaller ones).
 fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: Currency, now_ms: i64) -> Product {
     let mut rng = Rng(0x00A5_CA27 ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D));
@@ -395,17 +542,26 @@ fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: Currency, now_m
     let plan = options_for(noun, spec.slug, &mut rng);
     let has_colours = plan.iter().any(|(n, _, _)| *n == "Colour");
     let f1 = rng.pick(FEATURES);
-    let f2 = rng.pick(FEATURES);
-    let finish = if has_colours {
-        String::from("available in several colours")
-    } else {
-        format!("finished in {colour}")
+    let f2 = {
+        let mut f = rng.pick(FEATURES);
+        while f == f1 {
+            f = rng.pick(FEATURES);
+        }
+        f
     };
+    let has_finishes = plan.iter().any(|(n, _, _)| *n == "Finish");
     let description = format!(
-        "The {name} is a {adj_l} {noun_l} in {material_l}, {finish}. {f1} {f2}",
-        adj_l = adjective.to_lowercase(),
-        noun_l = noun.to_lowercase(),
-        material_l = material.to_lowercase(),
+        "{} {f1} {f2}",
+        describe(
+            &name,
+            adjective,
+            material,
+            noun,
+            colour,
+            has_colours,
+            has_finishes,
+            spec.slug
+        )
     );
     let mut tags: Vec<String> = spec.tags.iter().map(|t| t.to_string()).collect();
     if !has_colours {
@@ -547,13 +703,132 @@ pub fn demo_products(
 }
 
 /// Creates the categories (if missing) and `count` products (skipping ones that
-/// exist). With `if_empty`, does nothing when the catalog already has products.
+/// exist), without pictures. With `if_empty`, does nothing when the catalog
+/// already has products.
 pub async fn run(
     db: &Database,
     count: u64,
     currency: Currency,
     if_empty: bool,
     show_progress: bool,
+) -> Result<u64> {
+    seed(db, count, currency, if_empty, show_progress, false).await
+}
+
+/// Like [`run`], and every product gets drawn pictures (one per colour or finish
+/// it comes in, shown for those variants), as `oxcart seed` makes them.
+pub async fn run_with_pictures(
+    db: &Database,
+    count: u64,
+    currency: Currency,
+    if_empty: bool,
+    show_progress: bool,
+) -> Result<u64> {
+    seed(db, count, currency, if_empty, show_progress, true).await
+}
+
+/// The side of a drawn demo picture, in pixels (its widths go up to this).
+const DEMO_PICTURE_SIDE: u32 = 800;
+
+/// Draws the pictures of a batch of demo products (on all cores), stores their
+/// files and records them on the products (and on the variants of each colour).
+async fn add_pictures(db: &Database, batch: &mut [Product]) -> Result<()> {
+    struct Job {
+        product: usize,
+        variant_value: Option<(usize, String)>,
+        svg: String,
+        alt: String,
+    }
+    let mut jobs = Vec::new();
+    for (i, p) in batch.iter().enumerate() {
+        let noun = CATEGORIES
+            .iter()
+            .flat_map(|c| c.nouns.iter())
+            .filter(|n| p.name.contains(*n))
+            .max_by_key(|n| n.len())
+            .copied()
+            .unwrap_or("");
+        let looks = p
+            .options
+            .iter()
+            .position(|o| o.name == "Colour" || o.name == "Finish");
+        match looks {
+            Some(k) => {
+                for value in &p.options[k].values {
+                    jobs.push(Job {
+                        product: i,
+                        variant_value: Some((k, value.clone())),
+                        svg: super::demo_art::compose(
+                            noun,
+                            &format!("{}/{value}", p.slug),
+                            super::demo_art::tint_of(value),
+                        ),
+                        alt: format!("{} in {}", p.name, value.to_lowercase()),
+                    });
+                }
+            }
+            None => {
+                let tint = p.tags.iter().find_map(|t| super::demo_art::tint_of(t));
+                jobs.push(Job {
+                    product: i,
+                    variant_value: None,
+                    svg: super::demo_art::compose(noun, p.slug.as_str(), tint),
+                    alt: p.name.clone(),
+                });
+            }
+        }
+    }
+    let svgs: Vec<String> = jobs.iter().map(|j| j.svg.clone()).collect();
+    let drawn = tokio::task::spawn_blocking(move || {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let chunk = svgs.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = svgs
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|svg| super::pictures::process_svg(svg, DEMO_PICTURE_SIDE))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect::<Vec<_>>()
+        })
+    })
+    .await
+    .map_err(|e| crate::kernel::Error::internal_from("drawing demo pictures", e))?;
+    for (job, processed) in jobs.into_iter().zip(drawn) {
+        let Some(processed) = processed else { continue };
+        super::images::store_processed(db, &processed).await?;
+        let image = super::images::record(ObjectId::new(), job.alt, "image/svg+xml", &processed);
+        let p = &mut batch[job.product];
+        if let Some((k, value)) = &job.variant_value {
+            for v in p
+                .variants
+                .iter_mut()
+                .filter(|v| v.options.get(*k) == Some(value))
+            {
+                v.image_id = Some(image.id);
+            }
+        }
+        p.images.push(image);
+    }
+    Ok(())
+}
+
+async fn seed(
+    db: &Database,
+    count: u64,
+    currency: Currency,
+    if_empty: bool,
+    show_progress: bool,
+    pictures: bool,
 ) -> Result<u64> {
     if if_empty && store::products(db).estimated_document_count().await? > 0 {
         return Ok(0);
@@ -603,11 +878,32 @@ pub async fn run(
     let mut seen: HashSet<String> = HashSet::new();
     let mut i = 0u64;
     while i < count {
-        let end = (i + 1000).min(count);
-        let batch: Vec<Product> = (i..end)
+        let end = (i + if pictures { 50 } else { 1000 }).min(count);
+        let mut batch: Vec<Product> = (i..end)
             .map(|n| product(n, &ids, currency, now_ms))
             .filter(|p| seen.insert(p.slug.to_string()))
             .collect();
+        if pictures {
+            // Only products not seeded before (their pictures would be orphans).
+            let slugs: Vec<String> = batch.iter().map(|p| p.slug.to_string()).collect();
+            let existing: HashSet<String> = store::products(db)
+                .clone_with_type::<mongodb::bson::Document>()
+                .find(doc! { "slug": { "$in": slugs } })
+                .projection(doc! { "slug": 1, "_id": 0 })
+                .await?
+                .try_collect::<Vec<_>>()
+                .await?
+                .into_iter()
+                .filter_map(|d| d.get_str("slug").ok().map(str::to_string))
+                .collect();
+            batch.retain(|p| !existing.contains(p.slug.as_str()));
+            add_pictures(db, &mut batch).await?;
+        }
+        if batch.is_empty() {
+            bar.inc(end - i);
+            i = end;
+            continue;
+        }
         match store::products(db).insert_many(&batch).ordered(false).await {
             Ok(r) => inserted += r.inserted_ids.len() as u64,
             Err(e) if crate::kernel::db::is_duplicate_key(&e) => {

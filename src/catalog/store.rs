@@ -9,8 +9,8 @@ use mongodb::{Collection, Database};
 use serde::{Deserialize, Serialize};
 
 use super::types::{
-    image_url, CategoryView, ImageView, OptionView, ProductCard, ProductDetail, ProductStatus,
-    ValidProduct, VariantView, PLACEHOLDER_IMAGE,
+    image_url, CategoryView, ImageView, OptionView, Picture, ProductCard, ProductDetail,
+    ProductStatus, ValidProduct, VariantView,
 };
 use crate::kernel::db::{display_time, on_unique};
 use crate::kernel::{DbContext, Error, Result};
@@ -26,7 +26,32 @@ const CATEGORY_SLUG_TAKEN: &str = "Another category already uses this web addres
 pub struct ProductImage {
     pub id: ObjectId,
     pub alt: String,
+    /// The original's type (`image/svg+xml` for a drawn demo picture with no original kept).
     pub content_type: String,
+    /// Content hash naming the resized files (`<key>-<width>.webp`). Missing on
+    /// pictures saved before resizing: the `picture_widths` migration makes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub widths: Vec<u32>,
+    #[serde(default)]
+    pub width: u32,
+    #[serde(default)]
+    pub height: u32,
+}
+
+impl ProductImage {
+    /// How pages show it, with `fallback_alt` when it has no description.
+    pub fn picture(&self, fallback_alt: &str) -> Picture {
+        Picture {
+            key: self.key.clone().unwrap_or_default(),
+            widths: self.widths.clone(),
+            width: self.width,
+            height: self.height,
+            alt: alt_or_name(&self.alt, fallback_alt),
+            legacy: self.key.is_none().then(|| image_url(&self.id.to_hex())),
+        }
+    }
 }
 
 /// Stock held for an order that is not paid yet: `qty` units of one variant.
@@ -203,15 +228,12 @@ impl Product {
     }
 
     /// The picture of a variant: its own, else the product's first.
-    pub fn variant_image(&self, variant: &Variant) -> (String, String) {
+    pub fn variant_image(&self, variant: &Variant) -> Picture {
         match variant
             .image_id
             .and_then(|id| self.images.iter().find(|i| i.id == id))
         {
-            Some(img) => (
-                image_url(&img.id.to_hex()),
-                alt_or_name(&img.alt, &self.name),
-            ),
+            Some(img) => img.picture(&self.name),
             None => self.first_image(),
         }
     }
@@ -264,21 +286,15 @@ impl Product {
             .collect()
     }
 
-    pub fn first_image(&self) -> (String, String) {
+    pub fn first_image(&self) -> Picture {
         match self.images.first() {
-            Some(img) => (
-                image_url(&img.id.to_hex()),
-                alt_or_name(&img.alt, &self.name),
-            ),
-            None => (
-                PLACEHOLDER_IMAGE.to_string(),
-                format!("{} (no photo yet)", self.name),
-            ),
+            Some(img) => img.picture(&self.name),
+            None => Picture::placeholder(format!("{} (no photo yet)", self.name)),
         }
     }
 
     pub fn card(&self, category_name: &str) -> ProductCard {
-        let (image_url, image_alt) = self.first_image();
+        let picture = self.first_image();
         ProductCard {
             id: self.id.to_hex(),
             slug: self.slug.to_string(),
@@ -288,8 +304,7 @@ impl Product {
             compare_at: self.compare_at(),
             stock: self.stock,
             has_options: !self.options.is_empty(),
-            image_url,
-            image_alt,
+            picture,
             category_name: category_name.to_string(),
             status: self.status,
         }
@@ -319,12 +334,13 @@ impl Product {
                 .iter()
                 .map(|i| ImageView {
                     id: i.id.to_hex(),
-                    url: image_url(&i.id.to_hex()),
-                    alt: alt_or_name(&i.alt, &self.name),
+                    picture: i.picture(&self.name),
                 })
                 .collect(),
             created_at: display_time(self.created_at),
             updated_at: display_time(self.updated_at),
+            related: Vec::new(),
+            structured_data: String::new(),
         }
     }
 }
@@ -875,6 +891,37 @@ pub async fn adjust_stock(
         .await
         .context("adjusting a variant's stock")?;
     Ok(updated.and_then(|p| p.variant(variant_id).map(|v| v.stock)))
+}
+
+/// Variants of active products with `at_most` units or fewer, fewest first
+/// (`limit` of them), with their product.
+pub async fn low_stock(
+    db: &Database,
+    at_most: i64,
+    limit: usize,
+) -> Result<Vec<(Product, Variant)>> {
+    let found: Vec<Product> = products(db)
+        .find(doc! { "status": "active", "variants.stock": { "$lte": at_most } })
+        .limit(200)
+        .await?
+        .try_collect()
+        .await?;
+    let mut low: Vec<(Product, Variant)> = found
+        .iter()
+        .flat_map(|p| {
+            p.variants
+                .iter()
+                .filter(|v| v.stock <= at_most)
+                .map(move |v| (p.clone(), v.clone()))
+        })
+        .collect();
+    low.sort_by(|a, b| {
+        a.1.stock
+            .cmp(&b.1.stock)
+            .then_with(|| a.0.name.cmp(&b.0.name))
+    });
+    low.truncate(limit);
+    Ok(low)
 }
 
 pub async fn push_image(db: &Database, id: &ObjectId, image: &ProductImage) -> Result<bool> {

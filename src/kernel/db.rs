@@ -224,11 +224,5 @@ impl Readiness {
 
 /// A stored time as people read it: `26 Nov 2026, 14:03 UTC`.
 pub fn display_time(t: mongodb::bson::DateTime) -> String {
-    let fmt = time::macros::format_description!(
-        "[day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
-    );
-    time::OffsetDateTime::from_unix_timestamp(t.timestamp_millis().div_euclid(1000))
-        .ok()
-        .and_then(|dt| dt.format(&fmt).ok())
-        .unwrap_or_else(|| "unknown time".to_string())
+    super::clock::display(t)
 }

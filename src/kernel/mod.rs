@@ -4,6 +4,7 @@
 //! depend on it, never the other way round.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;

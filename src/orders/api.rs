@@ -455,6 +455,19 @@ pub async fn order_payment_status(
 
 // ---------- admin ----------
 
+/// One order as the shop sees it (the customer is "the customer", whoever placed
+/// it). Admins only.
+#[server(endpoint = "admin/orders/get")]
+pub async fn admin_order_detail(id: String) -> Result<OrderView, AppError> {
+    auth::require_admin().await?;
+    let state = app_state()?;
+    let oid = parse_id(&id)?;
+    let order = store::find(&state.db, &oid)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(order.view(true))
+}
+
 #[server(endpoint = "admin/orders/list")]
 pub async fn admin_orders(
     status: Option<String>,

@@ -3,6 +3,7 @@
 //! server functions the admin pages use.
 
 pub mod api;
+pub mod dashboard;
 pub mod pages;
 pub mod pricing;
 pub mod rules;

@@ -19,7 +19,7 @@ use crate::shared::text::url_encode;
 use crate::shared::AppError;
 use crate::ui::forms::{FormAlert, FormSuccess, TextField};
 use crate::ui::nav::Pagination;
-use crate::ui::{use_header_version, ErrorPage};
+use crate::ui::{use_header_version, ErrorPage, Thumb};
 
 /// Sends a guest to sign in and come back here.
 #[component]
@@ -354,8 +354,8 @@ pub fn OrdersPage() -> impl IntoView {
 #[component]
 pub fn OrderTable(orders: Vec<OrderSummary>, admin: bool) -> impl IntoView {
     view! {
-        <div class="table-wrap">
-            <table>
+        <div>
+            <table class="responsive-table order-list">
                 <caption class="visually-hidden">"Orders"</caption>
                 <thead>
                     <tr>
@@ -372,12 +372,12 @@ pub fn OrderTable(orders: Vec<OrderSummary>, admin: bool) -> impl IntoView {
                         let href = if admin { format!("/admin/orders/{}", o.id) } else { format!("/account/orders/{}", o.id) };
                         view! {
                             <tr>
-                                <td><a href=href>{o.number.to_string()}</a></td>
-                                <td>{o.placed_at.clone()}</td>
-                                {admin.then(|| view! { <td>{o.email.clone()}</td> })}
-                                <td>{o.item_count}</td>
-                                <td class="num">{o.total.to_string()}</td>
-                                <td><StatusBadge status=o.status /></td>
+                                <td class="row-title"><a href=href>{o.number.to_string()}</a></td>
+                                <td data-label="Placed">{o.placed_at.clone()}</td>
+                                {admin.then(|| view! { <td data-label="Customer" class="break">{o.email.clone()}</td> })}
+                                <td data-label="Items">{o.item_count}</td>
+                                <td class="num" data-label="Total">{o.total.to_string()}</td>
+                                <td data-label="Status"><StatusBadge status=o.status /></td>
                             </tr>
                         }
                     }).collect_view()}
@@ -392,8 +392,8 @@ pub fn OrderTable(orders: Vec<OrderSummary>, admin: bool) -> impl IntoView {
 pub fn OrderDetails(order: OrderView) -> impl IntoView {
     let o = order;
     view! {
-        <div class="table-wrap">
-            <table>
+        <div>
+            <table class="responsive-table order-lines">
                 <caption class="visually-hidden">"Products in this order"</caption>
                 <thead>
                     <tr>
@@ -406,14 +406,17 @@ pub fn OrderDetails(order: OrderView) -> impl IntoView {
                 <tbody>
                     {o.lines.iter().map(|l| view! {
                         <tr>
-                            <td>
+                            <td class="line-product">
+                                <Thumb picture=l.picture.clone() />
+                                <div>
                                 {l.name.clone()}
                                 {(!l.variant_label.is_empty()).then(|| view! { <br /><span class="variant-label">{l.variant_label.clone()}</span> })}
                                 {(!l.sku.is_empty()).then(|| view! { <br /><span class="muted sku">"SKU " {l.sku.clone()}</span> })}
+                                </div>
                             </td>
-                            <td class="num">{l.unit_price.to_string()}</td>
-                            <td class="num">{l.quantity.get()}</td>
-                            <td class="num">{l.line_total.to_string()}</td>
+                            <td class="num" data-label="Price">{l.unit_price.to_string()}</td>
+                            <td class="num" data-label="Quantity">{l.quantity.get()}</td>
+                            <td class="num" data-label="Total">{l.line_total.to_string()}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -434,7 +437,7 @@ pub fn OrderDetails(order: OrderView) -> impl IntoView {
                     {(!o.tax_included && !o.tax_name.is_empty()).then(|| view! {
                         <tr><td colspan="3">{o.tax_name.clone()}</td><td class="num">{o.tax.to_string()}</td></tr>
                     })}
-                    <tr><td colspan="3">"Total"</td><td class="num" data-testid="order-total">{o.total.to_string()}</td></tr>
+                    <tr class="total"><td colspan="3">"Total"</td><td class="num" data-testid="order-total">{o.total.to_string()}</td></tr>
                     {(o.tax_included && !o.tax.is_zero()).then(|| view! {
                         <tr><td colspan="3" class="muted">{format!("Includes {}", o.tax_name)}</td><td class="num muted">{o.tax.to_string()}</td></tr>
                     })}

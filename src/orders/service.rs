@@ -335,6 +335,7 @@ async fn place_claimed(
             unit_price: v.price,
             quantity: item.quantity,
             line_total: line_total.minor(),
+            picture: Some(p.variant_image(v)),
         });
     }
     let subtotal = crate::shared::Money::sum(

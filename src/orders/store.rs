@@ -39,6 +39,9 @@ pub struct OrderLine {
     pub quantity: Quantity,
     /// Minor units of the order's currency.
     pub line_total: i64,
+    /// The picture as it was when sold (none on orders from before pictures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<crate::shared::Picture>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -161,6 +164,10 @@ impl Order {
                     unit_price: self.money(l.unit_price),
                     quantity: l.quantity,
                     line_total: self.money(l.line_total),
+                    picture: l
+                        .picture
+                        .clone()
+                        .unwrap_or_else(|| crate::shared::Picture::placeholder(l.name.clone())),
                 })
                 .collect(),
             subtotal: self.money(self.subtotal),

@@ -240,6 +240,7 @@ pub struct OrderLineView {
     pub unit_price: Money,
     pub quantity: Quantity,
     pub line_total: Money,
+    pub picture: crate::shared::Picture,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

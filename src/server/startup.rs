@@ -26,6 +26,10 @@ pub fn migrations() -> Vec<crate::kernel::migrate::Migration> {
             id: "2026-11-order-lines-to-variants",
             run: |db| Box::pin(crate::orders::store::lines_to_variants(db)),
         },
+        Migration {
+            id: "2026-11-picture-widths",
+            run: |db| Box::pin(crate::catalog::migrate::pictures_to_widths(db)),
+        },
     ]
 }
 
@@ -106,6 +110,10 @@ async fn prepare(state: &AppState) -> Result<(), String> {
         core.mailer.spawn_worker(core.settings.clone());
     }
     crate::orders::service::spawn_sweeper(core.clone(), state.payments.clone());
+    crate::kernel::clock::load(&core.db)
+        .await
+        .map_err(|e| format!("reading the shop's time zone failed: {e}"))?;
+    crate::kernel::clock::spawn_refresher(core.db.clone());
     Ok(())
 }
 

@@ -6,8 +6,10 @@ pub mod address_data;
 pub mod domain;
 pub mod error;
 pub mod money;
+pub mod picture;
 pub mod text;
 
 pub use domain::{Actor, Email, OrderNumber, Quantity, Role, Sku, Slug};
 pub use error::{AppError, FieldError, FormErrors};
 pub use money::{Currency, Money};
+pub use picture::Picture;

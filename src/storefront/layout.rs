@@ -5,22 +5,30 @@ use leptos_router::hooks::use_query_map;
 
 use crate::accounts::api::{header_summary, Logout};
 use crate::catalog::api::suggest_products;
+use crate::catalog::types::ProductCard;
 use crate::ui::use_header_version;
+use crate::ui::Thumb;
 
-/// The site search: a plain GET form to /products (works without JavaScript);
-/// with the app loaded, product names are suggested as the shopper types.
+/// The site search: a plain GET form to /products (works without JavaScript).
+/// With the app loaded it is a combobox: products with picture, name and price
+/// are suggested as the shopper types; arrow keys move through them, Enter or a
+/// click opens the product, Escape closes the list.
 #[component]
 fn SearchBox() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.with(|m| m.get("q").unwrap_or_default());
-    let suggestions = RwSignal::new(Vec::<String>::new());
+    let suggestions = RwSignal::new(Vec::<ProductCard>::new());
+    let active = RwSignal::new(None::<usize>);
+    let open = RwSignal::new(false);
     let generation = StoredValue::new(0u64);
+    let navigate = leptos_router::hooks::use_navigate();
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
         if text.trim().chars().count() < 2 {
             suggestions.set(Vec::new());
+            open.set(false);
             return;
         }
         // Ask once the typing pauses; drop answers to older keystrokes.
@@ -30,9 +38,11 @@ fn SearchBox() -> impl IntoView {
                     return;
                 }
                 leptos::task::spawn_local(async move {
-                    if let Ok(names) = suggest_products(text).await {
+                    if let Ok(found) = suggest_products(text).await {
                         if generation.get_value() == mine {
-                            suggestions.set(names);
+                            open.set(!found.is_empty());
+                            active.set(None);
+                            suggestions.set(found);
                         }
                     }
                 });
@@ -40,6 +50,38 @@ fn SearchBox() -> impl IntoView {
             std::time::Duration::from_millis(150),
         );
     };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let n = suggestions.with(|s| s.len());
+        match ev.key().as_str() {
+            "ArrowDown" if n > 0 => {
+                ev.prevent_default();
+                open.set(true);
+                active.update(|a| *a = Some(a.map_or(0, |i| (i + 1) % n)));
+            }
+            "ArrowUp" if n > 0 => {
+                ev.prevent_default();
+                open.set(true);
+                active.update(|a| *a = Some(a.map_or(n - 1, |i| (i + n - 1) % n)));
+            }
+            "Escape" => {
+                open.set(false);
+                active.set(None);
+            }
+            "Enter" => {
+                let chosen = active
+                    .get()
+                    .filter(|_| open.get())
+                    .and_then(|i| suggestions.with(|s| s.get(i).map(|p| p.slug.clone())));
+                if let Some(slug) = chosen {
+                    ev.prevent_default();
+                    open.set(false);
+                    navigate(&format!("/products/{slug}"), Default::default());
+                }
+            }
+            _ => {}
+        }
+    };
+    let option_id = |i: usize| format!("search-option-{i}");
     view! {
         <form class="header-search" method="get" action="/products" role="search">
             <label for="site-search" class="visually-hidden">"Search products"</label>
@@ -50,21 +92,64 @@ fn SearchBox() -> impl IntoView {
                 placeholder="Search products"
                 maxlength="200"
                 autocomplete="off"
-                list="search-suggestions"
+                role="combobox"
+                aria-autocomplete="list"
+                aria-controls="search-suggestions"
+                aria-expanded=move || if open.get() { "true" } else { "false" }
+                aria-activedescendant=move || active.get().filter(|_| open.get()).map(option_id)
                 prop:value=q
                 on:input=on_input
+                on:keydown=on_keydown
+                on:blur=move |_| open.set(false)
+                on:focus=move |_| open.set(suggestions.with(|s| !s.is_empty()))
             />
-            <datalist id="search-suggestions">
+            <ul
+                id="search-suggestions"
+                class="suggestions"
+                role="listbox"
+                aria-label="Suggested products"
+                hidden=move || !open.get()
+                // Keep the focus in the box while a suggestion is clicked.
+                on:mousedown=|ev| ev.prevent_default()
+            >
                 {move || {
                     suggestions
                         .get()
                         .into_iter()
-                        .map(|name| view! { <option value=name></option> })
+                        .enumerate()
+                        .map(|(i, p)| {
+                            let href = format!("/products/{}", p.slug);
+                            let price = p.price_label();
+                            view! {
+                                <li role="none">
+                                    <a class="suggestion" href=href tabindex="-1" role="option" id=option_id(i)
+                                       aria-selected=move || if active.get() == Some(i) { "true" } else { "false" }
+                                       on:click=move |_| open.set(false)>
+                                        <Thumb picture=p.picture.clone() size=40 />
+                                        <span class="s-name">{p.name.clone()}</span>
+                                        <span class="s-price">{price}</span>
+                                    </a>
+                                </li>
+                            }
+                        })
                         .collect_view()
                 }}
-            </datalist>
+            </ul>
             <button type="submit">"Search"</button>
         </form>
+    }
+}
+
+/// A shopping-cart outline in the text colour.
+#[component]
+fn CartIcon() -> impl IntoView {
+    view! {
+        <svg class="cart-icon" aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="22" height="22">
+            <path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"
+                d="M3 4h2l2.4 10.2a2 2 0 0 0 2 1.6h7.1a2 2 0 0 0 1.9-1.4L20.5 8H6.1" />
+            <circle cx="10" cy="20" r="1.4" fill="currentColor" />
+            <circle cx="17" cy="20" r="1.4" fill="currentColor" />
+        </svg>
     }
 }
 
@@ -96,6 +181,21 @@ pub fn Header() -> impl IntoView {
                     " oxcart"
                 </a>
                 <SearchBox />
+                <Transition fallback=|| view! {
+                    <a class="cart-link" href="/cart"><CartIcon />" Cart"</a>
+                }>
+                    {move || Suspend::new(async move {
+                        let count = summary.await.map(|s| s.cart_items).unwrap_or(0);
+                        view! {
+                            <a class="cart-link" href="/cart"
+                               aria-label=format!("Cart, {count} item{}", if count == 1 { "" } else { "s" })>
+                                <CartIcon />
+                                <span class="cart-text">" Cart"</span>
+                                <span class="cart-count" aria-hidden="true" data-testid="cart-count">{count}</span>
+                            </a>
+                        }
+                    })}
+                </Transition>
                 <button
                     type="button"
                     class="menu-toggle"
@@ -115,7 +215,6 @@ pub fn Header() -> impl IntoView {
                     <Transition fallback=|| view! {
                         <ul>
                             <li><a href="/products">"Products"</a></li>
-                            <li><a href="/cart">"Cart"</a></li>
                         </ul>
                     }>
                         {move || Suspend::new(async move {
@@ -125,20 +224,13 @@ pub fn Header() -> impl IntoView {
                                 return view! {
                                     <ul>
                                         <li><a href="/products">"Products"</a></li>
-                                        <li><a href="/cart">"Cart"</a></li>
                                         <li><span class="muted" data-testid="account-unavailable">"Account temporarily unavailable"</span></li>
                                     </ul>
                                 }.into_any();
                             };
-                            let count = s.cart_items;
                             view! {
                                 <ul>
                                     <li><a href="/products">"Products"</a></li>
-                                    <li>
-                                        <a href="/cart" aria-label=format!("Cart, {count} item{}", if count == 1 { "" } else { "s" })>
-                                            "Cart" <span class="cart-count" aria-hidden="true" data-testid="cart-count">{count}</span>
-                                        </a>
-                                    </li>
                                     {match s.user {
                                         Some(user) => view! {
                                             {user.is_admin().then(|| view! { <li><a href="/admin">"Admin"</a></li> })}

@@ -14,7 +14,7 @@ use crate::catalog::types::{
     SearchResults, Sort, PER_PAGE,
 };
 use crate::ui::nav::Pagination;
-use crate::ui::ErrorPage;
+use crate::ui::{ErrorPage, Pic};
 
 /// A grid of product cards.
 #[component]
@@ -24,14 +24,23 @@ pub fn ProductGrid(items: Vec<ProductCard>, #[prop(optional)] heading_level: u8)
         <ul class="product-grid">
             {items
                 .into_iter()
-                .map(|p| view! { <li><ProductCardView product=p /></li> })
+                .enumerate()
+                .map(|(i, p)| view! { <li><ProductCardView product=p eager=i < 4 /></li> })
                 .collect_view()}
         </ul>
     }
 }
 
+/// How wide a card's picture is on each screen (two, three, four columns).
+pub const CARD_SIZES: &str = "(min-width: 62.5rem) 270px, (min-width: 43.75rem) 31vw, 48vw";
+
 #[component]
-pub fn ProductCardView(product: ProductCard) -> impl IntoView {
+pub fn ProductCardView(
+    product: ProductCard,
+    /// In the first screenful: its picture loads at once.
+    #[prop(optional)]
+    eager: bool,
+) -> impl IntoView {
     let href = format!("/products/{}", product.slug);
     let (stock_class, stock_text) = stock_label(product.stock);
     let price = product.price_label();
@@ -50,7 +59,7 @@ pub fn ProductCardView(product: ProductCard) -> impl IntoView {
     view! {
         <article class="product-card">
             <a href=href.clone() tabindex="-1" aria-hidden="true" class="card-picture">
-                <img src=product.image_url alt="" loading="lazy" width="400" height="300" />
+                <Pic picture=product.picture.clone() width=320 sizes=CARD_SIZES eager=eager decorative=true />
                 {was.is_some().then(|| view! { <span class="badge badge-sale">"Sale"</span> })}
             </a>
             <div class="body">
@@ -210,6 +219,10 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
         .collect();
     // Option facets (Size, Colour): each value toggles its `f=name:value` filter.
     let chosen_options: Vec<String> = params.options.clone().unwrap_or_default();
+    let active_filters = usize::from(!category.is_empty())
+        + usize::from(!min_price.is_empty() || !max_price.is_empty())
+        + usize::from(in_stock)
+        + chosen_options.len();
     let option_facets: Vec<(String, Vec<FacetLink>)> = results
         .options
         .iter()
@@ -256,8 +269,13 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
 
     view! {
         <div class="layout-sidebar">
-            <aside class="filters" aria-labelledby="filters-title">
-                <h2 id="filters-title" class="visually-hidden">"Filters"</h2>
+            <aside class="filters-aside" aria-label="Filters">
+                <details class="filters-drawer">
+                <summary>
+                    <span>"Filters and sorting"</span>
+                    {(active_filters > 0).then(|| view! { <span class="badge">{active_filters}" active"</span> })}
+                </summary>
+                <div class="filters">
                 <Form method="GET" action="/products">
                     <div class="field">
                         <label for="f-q">"Search"</label>
@@ -336,6 +354,8 @@ fn SearchLayout(params: SearchParams, results: SearchResults) -> impl IntoView {
                         }).collect_view()}
                     </ul>
                 </nav>
+                </div>
+                </details>
             </aside>
             <section aria-labelledby="results-title">
                 <h2 id="results-title" class="visually-hidden">"Results"</h2>

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_meta::Meta;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::pages::ProductGrid;
 use crate::cart::pages::use_add_to_cart;
 use crate::cart::types::MAX_LINE_QUANTITY;
 use crate::catalog::api::product_by_slug;
@@ -16,8 +17,9 @@ use crate::catalog::types::{
     stock_label, ImageView, OptionView, ProductDetail, ProductStatus, VariantView,
     PLACEHOLDER_IMAGE,
 };
+use crate::shared::Picture;
 use crate::ui::head::PageTitle;
-use crate::ui::ErrorPage;
+use crate::ui::{ErrorPage, Pic, Thumb};
 
 /// The option values a page address asks for: `?variant=SKU`, or `option1..3`
 /// (which win: they are what the shopper just chose). Values are matched without
@@ -145,7 +147,7 @@ fn ProductView(p: ProductDetail) -> impl IntoView {
                 p.description.clone(),
                 p.status != ProductStatus::Active,
                 main.as_ref()
-                    .map(|i| i.url.clone())
+                    .map(|i| i.picture.url(1024))
                     .unwrap_or_else(|| PLACEHOLDER_IMAGE.to_string()),
                 p.price.to_input(),
                 p.price.currency().code().to_uppercase(),
@@ -156,6 +158,9 @@ fn ProductView(p: ProductDetail) -> impl IntoView {
     let meta_description: String = description.chars().take(155).collect();
     let breadcrumbs = p.with_value(|p| p.breadcrumbs.clone());
     let tags = p.with_value(|p| p.tags.clone());
+    let related = p.with_value(|p| p.related.clone());
+    let structured = p.with_value(|p| p.structured_data.clone());
+    let category = p.with_value(|p| p.category.clone());
 
     view! {
         <PageTitle text=name.clone() />
@@ -168,6 +173,7 @@ fn ProductView(p: ProductDetail) -> impl IntoView {
         <Meta property="product:price:currency" content=currency_code />
         <nav class="breadcrumbs" aria-label="Breadcrumb">
             <ol>
+                <li><a href="/">"Home"</a></li>
                 <li><a href="/products">"Products"</a></li>
                 {breadcrumbs.iter().map(|c| view! {
                     <li><a href=format!("/products?category={}", c.slug)>{c.name.clone()}</a></li>
@@ -182,7 +188,7 @@ fn ProductView(p: ProductDetail) -> impl IntoView {
                 {archived.then(|| view! { <p class="alert alert-warn">"This product is archived: shoppers cannot see or buy it."</p> })}
                 <BuyBox p=p chosen=chosen current=current selected_image=selected_image
                     images=images options=options slug=slug archived=archived />
-                <h2>"Description"</h2>
+                <h2 class="description-title">"Description"</h2>
                 <p>{description}</p>
                 {(!tags.is_empty()).then(|| view! {
                     <h2 class="visually-hidden">"Tags"</h2>
@@ -194,8 +200,29 @@ fn ProductView(p: ProductDetail) -> impl IntoView {
                 })}
             </div>
         </article>
+        {(!related.is_empty()).then(|| {
+            let (title, href) = match &category {
+                Some(c) => (format!("More from {}", c.name), format!("/products?category={}", c.slug)),
+                None => ("More to discover".to_string(), "/products".to_string()),
+            };
+            view! {
+                <section class="related" aria-labelledby="related-title">
+                    <div class="section-head">
+                        <h2 id="related-title">{title}</h2>
+                        <a href=href>"See all"</a>
+                    </div>
+                    <ProductGrid items=related.clone() />
+                </section>
+            }
+        })}
+        {(!structured.is_empty()).then(|| view! {
+            <script type="application/ld+json" inner_html=structured.clone()></script>
+        })}
     }
 }
+
+/// How wide the main product picture is: the left column from 50rem, else the screen.
+const GALLERY_SIZES: &str = "(min-width: 72rem) 560px, (min-width: 50rem) 48vw, 100vw";
 
 #[component]
 fn Gallery(images: Vec<ImageView>, selected: RwSignal<usize>, name: String) -> impl IntoView {
@@ -203,22 +230,26 @@ fn Gallery(images: Vec<ImageView>, selected: RwSignal<usize>, name: String) -> i
     view! {
         <div class="gallery">
             <div class="gallery-main">
-                {move || match main_images.get(selected.get()).or(main_images.first()) {
-                    Some(img) => view! { <img src=img.url.clone() alt=img.alt.clone() width="800" height="600" /> }.into_any(),
-                    None => view! { <img src=PLACEHOLDER_IMAGE alt=format!("{name} (no photo yet)") width="800" height="600" /> }.into_any(),
+                {move || {
+                    let picture = main_images
+                        .get(selected.get())
+                        .or(main_images.first())
+                        .map(|img| img.picture.clone())
+                        .unwrap_or_else(|| Picture::placeholder(format!("{name} (no photo yet)")));
+                    view! { <Pic picture=picture width=600 sizes=GALLERY_SIZES eager=true /> }
                 }}
             </div>
             {(images.len() > 1).then(|| view! {
                 <ul class="gallery-thumbs" aria-label="More pictures">
                     {images.iter().enumerate().map(|(i, img)| {
-                        let url = img.url.clone();
-                        let href = url.clone();
+                        let href = img.picture.url(1024);
+                        let picture = img.picture.clone();
                         view! {
                             <li>
                                 <a href=href on:click=move |ev| { ev.prevent_default(); selected.set(i); }
                                    aria-label=format!("Show picture {}", i + 1)
                                    aria-current=move || (selected.get() == i).then_some("true")>
-                                    <img src=url alt=img.alt.clone() loading="lazy" width="80" height="64" />
+                                    <Thumb picture=picture size=72 />
                                 </a>
                             </li>
                         }
@@ -425,19 +456,26 @@ fn BuyBox(
                     </button>
                 </p>
             })}
-            <div class="field">
-                <label for="qty-buy">"Quantity"</label>
-                <input id="qty-buy" class="qty-input" type="number" name="quantity" value="1" min="1"
-                    max=max_qty inputmode="numeric" disabled=move || !buyable() />
+            <div class="buy-row">
+                <div class="field qty-field">
+                    <label for="qty-buy">"Quantity"</label>
+                    <input id="qty-buy" class="qty-input" type="number" name="quantity" value="1" min="1"
+                        max=max_qty inputmode="numeric" disabled=move || !buyable() />
+                </div>
+                <button type="submit" class="primary add-button"
+                    disabled=move || !buyable() || (mine() && action.pending().get())
+                    on:click=move |_| attempted.set(Some(id_for_click.clone()))
+                    aria-label=format!("Add {product_name} to cart")>
+                    {move || if buyable() { "Add to cart" } else { "Unavailable" }}
+                </button>
             </div>
-            <button type="submit" class="primary"
-                disabled=move || !buyable() || (mine() && action.pending().get())
-                on:click=move |_| attempted.set(Some(id_for_click.clone()))
-                aria-label=format!("Add {product_name} to cart")>
-                {move || if buyable() { "Add to cart" } else { "Unavailable" }}
-            </button>
             {status}
         </leptos::form::ActionForm>
+        <ul class="delivery" aria-label="Delivery and payment">
+            <li>"Shipping options and their prices for your address are shown at checkout."</li>
+            <li>"Pay securely by card with Stripe; we never see your card number."</li>
+            <li>"Buy as a guest or with an account."</li>
+        </ul>
     }
 }
 

@@ -6,8 +6,10 @@ pub mod error_page;
 pub mod forms;
 pub mod head;
 pub mod nav;
+pub mod picture;
 pub mod refresh;
 pub mod status;
 
 pub use error_page::ErrorPage;
+pub use picture::{Pic, Thumb};
 pub use refresh::{use_header_version, HeaderVersion};

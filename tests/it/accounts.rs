@@ -767,6 +767,31 @@ async fn create_admin_command_makes_an_admin_without_a_password_argument() {
     let c = app.browser();
     assert_eq!(c.login(&customer, STRONG_PASSWORD).await.status(), 200);
     assert_eq!(c.call("accounts/admin-gate", &[]).await.status(), 200);
+
+    // A new admin needs a name: without --name and without a terminal to ask
+    // at, the command says how to give one and creates nothing.
+    let nameless = unique_email("nameless");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oxcart"))
+        .args(["create-admin", "--email", &nameless])
+        .env("MONGODB_URI", crate::helpers::test_mongodb_uri())
+        .env("OXCART_DATABASE", &app.db_name)
+        .env("OXCART_ADMIN_PASSWORD", "purple elephant dancing quietly")
+        .env_remove("OXCART_ADMIN_NAME")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--name"));
+    assert_eq!(
+        app.browser()
+            .login(&nameless, "purple elephant dancing quietly")
+            .await
+            .status(),
+        401
+    );
+    // The name shows in the header.
+    let html = b.get("/").await.text().await.unwrap();
+    assert!(html.contains("Boss"), "the admin's own name in the header");
 }
 
 #[tokio::test]

@@ -292,12 +292,37 @@ async fn stock_adjustments_never_go_below_zero() {
     assert_eq!(down, 0);
 }
 
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0,
-    1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 10, b'I', b'D', b'A', b'T',
-    0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A, 0x2D, 0xB4, 0, 0, 0, 0, b'I', b'E', b'N',
-    b'D', 0xAE, 0x42, 0x60, 0x82,
-];
+/// A real picture in `format`, `w`×`h` pixels, with some detail in it.
+fn picture(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            (x * 7 % 256) as u8,
+            (y * 3 % 256) as u8,
+            ((x + y) % 256) as u8,
+        ])
+    });
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut out), format)
+        .unwrap();
+    out
+}
+
+/// How many picture files (resized and originals) the shop holds.
+async fn stored_pictures(app: &TestApp) -> (u64, u64) {
+    let db = &app.state.core.db;
+    let resized = db
+        .collection::<mongodb::bson::Document>("picture_files")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
+    let originals = db
+        .collection::<mongodb::bson::Document>("product_images.files")
+        .count_documents(doc! {})
+        .await
+        .unwrap();
+    (resized, originals)
+}
 
 fn upload_form(bytes: Vec<u8>, name: &str) -> reqwest::multipart::Form {
     reqwest::multipart::Form::new()
@@ -309,17 +334,18 @@ fn upload_form(bytes: Vec<u8>, name: &str) -> reqwest::multipart::Form {
 }
 
 #[tokio::test]
-async fn pictures_are_checked_stored_and_served() {
+async fn pictures_are_resized_stored_and_served_with_long_caching() {
     let app = spawn_app().await;
     let (admin, _) = app.admin().await;
     let id = make_product(&app, "Pictured Lamp", 1000, 3).await;
     let url = admin.url(&format!("/admin/products/{id}/images"));
+    let jpeg = picture(1500, 1000, image::ImageFormat::Jpeg);
 
     let guest = app
         .browser()
         .client
         .post(&url)
-        .multipart(upload_form(PNG.to_vec(), "a.png"))
+        .multipart(upload_form(jpeg.clone(), "a.jpg"))
         .send()
         .await
         .unwrap();
@@ -328,49 +354,129 @@ async fn pictures_are_checked_stored_and_served() {
     let res = admin
         .client
         .post(&url)
-        .multipart(upload_form(PNG.to_vec(), "a.png"))
+        .multipart(upload_form(jpeg.clone(), "a.jpg"))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
-    let img = admin.get(body["url"].as_str().unwrap()).await;
-    assert_eq!(img.status(), 200);
-    assert_eq!(img.headers()["content-type"], "image/png");
-    assert!(img.headers()["cache-control"]
-        .to_str()
+    let pic = &body["picture"];
+    let key = pic["key"].as_str().unwrap();
+    assert_eq!(key.len(), 16, "a content hash names the files");
+    let widths: Vec<u64> = pic["widths"]
+        .as_array()
         .unwrap()
-        .contains("max-age=31536000"));
-    assert_eq!(img.bytes().await.unwrap().as_ref(), PNG);
-
-    // A text file named .png is refused by its content.
-    let fake = admin
-        .client
-        .post(&url)
-        .multipart(upload_form(
-            b"<script>alert(1)</script>".to_vec(),
-            "evil.png",
-        ))
-        .send()
+        .iter()
+        .map(|w| w.as_u64().unwrap())
+        .collect();
+    assert_eq!(widths, vec![160, 320, 640, 1024]);
+    assert_eq!(
+        (pic["width"].as_u64(), pic["height"].as_u64()),
+        (Some(1024), Some(683))
+    );
+    for w in &widths {
+        let file = admin.get(&format!("/images/{key}-{w}.webp")).await;
+        assert_eq!(file.status(), 200);
+        assert_eq!(file.headers()["content-type"], "image/webp");
+        assert_eq!(
+            file.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        let etag = file.headers()["etag"].to_str().unwrap().to_string();
+        let bytes = file.bytes().await.unwrap();
+        let decoded =
+            image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP).unwrap();
+        assert_eq!(u64::from(decoded.width()), *w);
+        assert_eq!(decoded.height(), (*w as u32 * 1000 + 750) / 1500);
+        // A browser that has it is told it has not changed.
+        let again = admin
+            .client
+            .get(admin.url(&format!("/images/{key}-{w}.webp")))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304);
+    }
+    assert_eq!(
+        admin.get(&format!("/images/{key}-999.webp")).await.status(),
+        404
+    );
+    // The original stays available under the picture's id (CSV exports link to it).
+    let original = admin.get(body["url"].as_str().unwrap()).await;
+    assert_eq!(original.status(), 200);
+    assert_eq!(original.headers()["content-type"], "image/jpeg");
+    assert_eq!(original.bytes().await.unwrap().as_ref(), jpeg.as_slice());
+    // The product page and the listing use the widths.
+    let slug = store::find_by_id(&app.state.core.db, &ObjectId::parse_str(&id).unwrap())
         .await
-        .unwrap();
-    assert_eq!(fake.status(), 422);
-    assert!(fake
+        .unwrap()
+        .unwrap()
+        .slug;
+    let page = app
+        .get(&format!("/products/{slug}"))
+        .await
         .text()
         .await
-        .unwrap()
-        .contains("not a PNG, JPEG, GIF or WebP"));
-
-    // 50 MB: refused with 413 and a message.
-    let huge = admin
-        .client
-        .post(&url)
-        .multipart(upload_form(vec![0u8; 50 * 1024 * 1024], "huge.png"))
-        .send()
-        .await
         .unwrap();
-    assert_eq!(huge.status(), 413);
-    assert!(huge.text().await.unwrap().contains("at most 5 MB"));
+    assert!(
+        page.contains(&format!("/images/{key}-320.webp 320w")),
+        "srcset on the product page"
+    );
+    assert!(
+        page.contains("width=\"600\" height=\"400\""),
+        "width and height keep the shape"
+    );
+    let stored_after_good = stored_pictures(&app).await;
+
+    // Refused pictures: a clear message, nothing stored.
+    let mut truncated = picture(400, 300, image::ImageFormat::Png);
+    truncated.truncate(200);
+    let refused: Vec<(Vec<u8>, &str, u16, &str)> = vec![
+        (
+            b"<script>alert(1)</script>".to_vec(),
+            "evil.png",
+            422,
+            "not a PNG, JPEG, GIF or WebP",
+        ),
+        (
+            b"%PDF-1.7 not a picture".to_vec(),
+            "doc.pdf",
+            422,
+            "not a PNG, JPEG, GIF or WebP",
+        ),
+        (truncated, "broken.png", 422, "could not be read"),
+        (
+            picture(40, 40, image::ImageFormat::Png),
+            "tiny.png",
+            422,
+            "at least 64 pixels",
+        ),
+        (
+            picture(13_000, 80, image::ImageFormat::Png),
+            "long.png",
+            422,
+            "at most 12000 pixels",
+        ),
+        (vec![0u8; 50 * 1024 * 1024], "huge.png", 413, "at most 5 MB"),
+    ];
+    for (bytes, name, status, message) in refused {
+        let res = admin
+            .client
+            .post(&url)
+            .multipart(upload_form(bytes, name))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status, "{name}");
+        let text = res.text().await.unwrap();
+        assert!(text.contains(message), "{name}: {text}");
+    }
+    assert_eq!(
+        stored_pictures(&app).await,
+        stored_after_good,
+        "refused pictures leave nothing behind"
+    );
 
     // A browser form gets redirected back with the message.
     let form_post = admin
@@ -396,7 +502,8 @@ async fn pictures_are_checked_stored_and_served() {
     let bare = make_product(&app, "Bare Lamp", 1000, 3).await;
     let hit = search(&app, &[("q", "bare lamp")]).await;
     assert_eq!(hit.items[0].id, bare);
-    assert_eq!(hit.items[0].image_url, "/placeholder.svg");
+    assert!(hit.items[0].picture.is_placeholder());
+    assert_eq!(hit.items[0].picture.url(320), "/placeholder.svg");
     assert_eq!(app.get("/placeholder.svg").await.status(), 200);
 }
 
@@ -893,4 +1000,65 @@ async fn the_same_seed_gives_the_same_catalog() {
     .await
     .unwrap();
     assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn pictures_saved_before_resizing_get_their_widths_on_upgrade() {
+    let app = spawn_app().await;
+    let db = &app.state.core.db;
+    let id = make_product(&app, "Old Picture Lamp", 1000, 3).await;
+    let oid = ObjectId::parse_str(&id).unwrap();
+    // Two pictures in the old shape: one with its original in GridFS, one whose
+    // original is gone.
+    let png = picture(300, 200, image::ImageFormat::Png);
+    let kept = oxcart::catalog::images::store_image(db, &png, "image/png")
+        .await
+        .unwrap();
+    let lost = ObjectId::new();
+    db.collection::<Document>("products")
+        .update_one(
+            doc! { "_id": oid },
+            doc! { "$set": { "images": [
+                { "id": kept, "alt": "Old lamp", "content_type": "image/png" },
+                { "id": lost, "alt": "Lost lamp", "content_type": "image/png" },
+            ] } },
+        )
+        .await
+        .unwrap();
+
+    let changed = oxcart::catalog::migrate::pictures_to_widths(db.clone())
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    let p = store::find_by_id(db, &oid).await.unwrap().unwrap();
+    let first = &p.images[0];
+    assert_eq!(first.widths, vec![160, 300]);
+    assert_eq!((first.width, first.height), (300, 200));
+    let key = first.key.clone().unwrap();
+    let file = app.get(&format!("/images/{key}-160.webp")).await;
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.headers()["content-type"], "image/webp");
+    // The picture without an original stays as it was, and still has its address.
+    assert!(p.images[1].key.is_none());
+    assert_eq!(p.images[1].alt, "Lost lamp");
+    // Running again changes nothing.
+    assert_eq!(
+        oxcart::catalog::migrate::pictures_to_widths(db.clone())
+            .await
+            .unwrap(),
+        0
+    );
+    // Pages use the widths of the converted one and the original of the other.
+    oxcart::catalog::sync::refresh(db, &app.state.catalog.search, &[oid])
+        .await
+        .unwrap();
+    let page = app
+        .get(&format!("/products/{}", p.slug))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("/images/{key}-300.webp 300w")));
+    // An old address of a picture keeps working: the original, or the largest width.
+    assert_eq!(app.get(&format!("/images/{kept}")).await.status(), 200);
 }

@@ -448,7 +448,7 @@ impl TestApp {
         oxcart::accounts::cli::create_or_promote(
             &self.state.core.db,
             &email,
-            Some("Ada Admin"),
+            || Ok("Ada Admin".to_string()),
             || Ok(STRONG_PASSWORD.to_string()),
         )
         .await

@@ -11,6 +11,7 @@ mod cart;
 mod catalog;
 mod checkout_rules;
 mod crash;
+mod dashboard;
 mod failover;
 mod guest;
 mod health;

@@ -29,7 +29,7 @@ use schema::{build_schema, Fields};
 
 use super::store::{Category, Product};
 use super::types::{
-    CategoryFacet, OptionFacet, OptionValueFacet, PriceBand, ProductCard, ProductStatus,
+    CategoryFacet, OptionFacet, OptionValueFacet, Picture, PriceBand, ProductCard, ProductStatus,
     SearchQuery, SearchResults, Sort, PRICE_BAND_EDGES,
 };
 use crate::kernel::{Error, Result};
@@ -137,7 +137,7 @@ impl SearchIndex {
         let recorded = options.record(p);
         let num = tree.num(p.category_id);
         let path = tree.path_names(num);
-        let (image_url, image_alt) = p.first_image();
+        let picture = serde_json::to_string(&p.first_image()).unwrap_or_default();
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, p.id.to_hex());
         doc.add_text(f.slug, p.slug.as_str());
@@ -153,8 +153,7 @@ impl SearchIndex {
         doc.add_i64(f.created, p.created_at.timestamp_millis());
         doc.add_u64(f.active, u64::from(p.status == ProductStatus::Active));
         doc.add_u64(f.featured, u64::from(p.featured));
-        doc.add_text(f.image_url, image_url);
-        doc.add_text(f.image_alt, image_alt);
+        doc.add_text(f.picture, picture);
         doc.add_text(f.category_name, path.last().cloned().unwrap_or_default());
         doc.add_text(f.currency, p.currency.code());
         let values: Vec<&str> = p
@@ -502,8 +501,8 @@ impl SearchIndex {
                 .and_then(|v| v.as_u64())
                 .unwrap_or(0)
                 == 1,
-            image_url: text(f.image_url),
-            image_alt: text(f.image_alt),
+            picture: serde_json::from_str(&text(f.picture))
+                .unwrap_or_else(|_| Picture::placeholder(String::new())),
             category_name: text(f.category_name),
             status: if active == 1 {
                 ProductStatus::Active

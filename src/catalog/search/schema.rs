@@ -20,8 +20,8 @@ pub(super) struct Fields {
     pub(super) created: Field,
     pub(super) active: Field,
     pub(super) featured: Field,
-    pub(super) image_url: Field,
-    pub(super) image_alt: Field,
+    /// The card's picture (JSON of `Picture`).
+    pub(super) picture: Field,
     pub(super) category_name: Field,
     pub(super) currency: Field,
     pub(super) options_text: Field,
@@ -67,8 +67,7 @@ pub(super) fn build_schema() -> (Schema, Fields) {
         created: b.add_i64_field("created", FAST),
         active: b.add_u64_field("active", FAST | INDEXED),
         featured: b.add_u64_field("featured", FAST),
-        image_url: b.add_text_field("image_url", STORED),
-        image_alt: b.add_text_field("image_alt", STORED),
+        picture: b.add_text_field("picture", STORED),
         category_name: b.add_text_field("category_name", STORED),
         currency: b.add_text_field("currency", STORED),
         // Pair numbers of the variants' option values (all / in stock), multi-valued.

@@ -31,16 +31,15 @@ pub struct CategoryView {
     pub description: String,
 }
 
+pub use crate::shared::picture::{Picture, PLACEHOLDER_IMAGE};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageView {
     pub id: String,
-    pub url: String,
-    pub alt: String,
+    pub picture: Picture,
 }
 
-/// Where a product picture comes from: its image, or the shop's placeholder.
-pub const PLACEHOLDER_IMAGE: &str = "/placeholder.svg";
-
+/// The original file of a picture (as uploaded; CSV exports link to it).
 pub fn image_url(id: &str) -> String {
     format!("/images/{id}")
 }
@@ -61,8 +60,7 @@ pub struct ProductCard {
     pub stock: i64,
     /// Sold in options (sizes, colours): the shopper chooses on the product page.
     pub has_options: bool,
-    pub image_url: String,
-    pub image_alt: String,
+    pub picture: Picture,
     pub category_name: String,
     pub status: ProductStatus,
 }
@@ -144,6 +142,13 @@ pub struct ProductDetail {
     pub images: Vec<ImageView>,
     pub created_at: String,
     pub updated_at: String,
+    /// "More from this category" (product pages only).
+    #[serde(default)]
+    pub related: Vec<ProductCard>,
+    /// schema.org `Product` with its offers, as JSON-LD for search engines
+    /// (product pages only; `<` escaped so it cannot end its script element).
+    #[serde(default)]
+    pub structured_data: String,
 }
 
 impl ProductDetail {
