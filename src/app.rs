@@ -36,6 +36,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.ico" sizes="32x32" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // Marks the page as scripted before the first paint (the phone menu
+                // starts folded, so nothing moves when the app starts).
+                <script nonce=leptos::nonce::use_nonce().map(|n| n.to_string())>
+                    "document.documentElement.classList.add('js')"
+                </script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>

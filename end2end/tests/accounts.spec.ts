@@ -102,5 +102,5 @@ test("an admin reaches /admin, a customer is sent to sign in", async ({ page }) 
   await page.context().clearCookies();
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await page.goto("/admin");
-  await expect(page.getByRole("heading", { name: "Shop administration" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
 });

@@ -39,7 +39,7 @@ test("a shopper searches, filters by category and price, sorts, pages and opens 
   const firstOnPage1 = await page.locator(".product-card h3").first().textContent();
   await page.getByRole("link", { name: "Next →" }).click();
   await expect(page).toHaveURL(/page=2/);
-  await expect(page.getByRole("link", { name: "Page 2" })).toHaveAttribute("aria-current", "page");
+  await expect(page.getByRole("link", { name: "Page 2", exact: true })).toHaveAttribute("aria-current", "page");
   expect(await page.locator(".product-card h3").first().textContent()).not.toEqual(firstOnPage1);
   // Back button returns to page 1 with the same results.
   await page.goBack();
@@ -59,12 +59,7 @@ test("an empty search explains what to try", async ({ page }) => {
   await expect(page.getByRole("link", { name: "See all products" })).toBeVisible();
 });
 
-// A 1×1 PNG.
-const PNG = Buffer.from(
-  "89504e470d0a1a0a0000000d4948445200000001000000010806000000" +
-    "1f15c4890000000d49444154789c6360000000020001e221bc330000000049454e44ae426082",
-  "hex",
-);
+
 
 test("an admin creates a product with a picture and finds it in the shop", async ({ page }) => {
   const errors = watchConsole(page);
@@ -84,10 +79,12 @@ test("an admin creates a product with a picture and finds it in the shop", async
   await page.getByRole("button", { name: "Save product" }).click();
   await expect(page.getByText("The product was created.")).toBeVisible();
 
+  // A real picture: a PNG of part of this page, 480×360.
+  const png = await page.screenshot({ clip: { x: 0, y: 0, width: 480, height: 360 } });
   await page.getByLabel("Picture (PNG, JPEG, GIF or WebP, up to 5 MB)").setInputFiles({
     name: "teapot.png",
     mimeType: "image/png",
-    buffer: PNG,
+    buffer: png,
   });
   await page.getByLabel("Describe the picture").fill("A white teapot");
   await page.getByRole("button", { name: "Upload picture" }).click();
@@ -96,9 +93,49 @@ test("an admin creates a product with a picture and finds it in the shop", async
   await page.goto(`/products?q=${encodeURIComponent(name)}`);
   const card = page.locator(".product-card").first();
   await expect(card.getByRole("heading")).toHaveText(name);
-  await expect(card.locator("img")).toHaveAttribute("src", /\/images\/[0-9a-f]{24}/);
+  await expect(card.locator("img")).toHaveAttribute("src", /^\/images\/[0-9a-f]{16}-\d+\.webp$/);
+  await expect(card.locator("img")).toHaveAttribute("srcset", /160w, .*320w, .*480w$/);
   await expect(card.locator(".price")).toHaveText("$34.50");
   await card.getByRole("link", { name }).click();
   await expect(page.getByRole("img", { name: "A white teapot" })).toBeVisible();
+  await expectNoConsoleErrors(errors);
+});
+
+test("search suggestions show picture, name and price, and open the product", async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto("/");
+  await waitForHydration(page);
+  const box = page.getByRole("combobox", { name: "Search products" });
+  await box.fill("lamp");
+  const list = page.getByRole("listbox", { name: "Suggested products" });
+  await expect(list).toBeVisible();
+  const options = list.getByRole("option");
+  await expect(options.first()).toBeVisible();
+  const first = options.first();
+  await expect(first.locator("img.thumb")).toHaveAttribute("src", /\/images\/[0-9a-f]{16}-\d+\.webp$|placeholder/);
+  await expect(first.locator(".s-price")).toHaveText(/\$\d/);
+  const name = (await first.locator(".s-name").textContent())!;
+  expect(name.toLowerCase()).toContain("lamp");
+
+  // Keyboard: down to the first suggestion, Enter opens its product page.
+  await box.press("ArrowDown");
+  await expect(first).toHaveAttribute("aria-selected", "true");
+  await expect(box).toHaveAttribute("aria-activedescendant", (await first.getAttribute("id"))!);
+  await box.press("Enter");
+  await expect(page).toHaveURL(/\/products\/[a-z0-9-]+$/);
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+
+  // Escape closes the list; a click on a suggestion opens that product too.
+  const box2 = page.getByRole("combobox", { name: "Search products" });
+  await box2.fill("oak");
+  await expect(list).toBeVisible();
+  await box2.press("Escape");
+  await expect(list).toBeHidden();
+  await box2.fill("oak");
+  await expect(list).toBeVisible();
+  const chosen = list.getByRole("option").first();
+  const chosenName = (await chosen.locator(".s-name").textContent())!;
+  await chosen.click();
+  await expect(page.getByRole("heading", { level: 1, name: chosenName })).toBeVisible();
   await expectNoConsoleErrors(errors);
 });

@@ -174,6 +174,7 @@ async function prepare(browser: Browser): Promise<Setup> {
     { name: "Admin shipping", path: "/admin/shipping", role: "admin" },
     { name: "Admin taxes", path: "/admin/taxes", role: "admin" },
     { name: "Admin discount codes", path: "/admin/discounts", role: "admin" },
+    { name: "Admin shop settings", path: "/admin/settings", role: "admin" },
   ];
   return { states, shopper, admin: adminPages };
 }

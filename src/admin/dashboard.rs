@@ -7,7 +7,6 @@ use leptos_meta::Meta;
 
 use super::AdminGate;
 use crate::orders::dashboard::{admin_dashboard, DaySales};
-use crate::orders::pages::OrderTable;
 use crate::shared::Money;
 use crate::ui::head::PageTitle;
 use crate::ui::ErrorPage;
@@ -59,7 +58,25 @@ pub fn AdminHome() -> impl IntoView {
                                         view! { <p class="muted">"Nothing to ship: every paid order has gone out."</p> }.into_any()
                                     } else {
                                         view! {
-                                            <OrderTable orders=d.to_ship.clone() admin=true />
+                                            <table class="responsive-table">
+                                                <thead><tr>
+                                                    <th scope="col">"Order"</th>
+                                                    <th scope="col">"Placed"</th>
+                                                    <th scope="col" class="num">"Total"</th>
+                                                </tr></thead>
+                                                <tbody>
+                                                    {d.to_ship.iter().map(|o| view! {
+                                                        <tr>
+                                                            <td class="row-title">
+                                                                <a href=format!("/admin/orders/{}", o.id)>{o.number.to_string()}</a>
+                                                                <br /><span class="muted break">{o.email.clone()}</span>
+                                                            </td>
+                                                            <td data-label="Placed">{o.placed_at.clone()}</td>
+                                                            <td class="num" data-label="Total">{o.total.to_string()}</td>
+                                                        </tr>
+                                                    }).collect_view()}
+                                                </tbody>
+                                            </table>
                                             {(d.to_ship_count > d.to_ship.len() as u64).then(|| view! {
                                                 <p><a href="/admin/orders?status=paid">{format!("All {} orders to ship", d.to_ship_count)}</a></p>
                                             })}
@@ -148,8 +165,8 @@ pub fn AdminHome() -> impl IntoView {
 /// figures are also in a table (for screen readers and anyone who wants numbers).
 #[component]
 fn SalesChart(days: Vec<DaySales>) -> impl IntoView {
-    const W: f64 = 720.0;
-    const H: f64 = 220.0;
+    const W: f64 = 960.0;
+    const H: f64 = 260.0;
     const LEFT: f64 = 64.0;
     const BOTTOM: f64 = 28.0;
     const TOP: f64 = 12.0;
@@ -184,7 +201,9 @@ fn SalesChart(days: Vec<DaySales>) -> impl IntoView {
         .map(|(i, d)| {
             let h = plot_h * (d.revenue.minor() as f64 / scale_top as f64);
             let x = LEFT + slot * i as f64 + slot * 0.15;
-            let label = (i % 7 == 0 || i + 1 == days.len()).then(|| d.label.clone());
+            // A date under every seventh bar and the last (not crowding it).
+            let label = ((i % 7 == 0 && i + 4 < days.len()) || i + 1 == days.len())
+                .then(|| d.label.clone());
             (
                 x,
                 TOP + plot_h - h,

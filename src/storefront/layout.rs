@@ -167,11 +167,9 @@ pub fn Header() -> impl IntoView {
         }
     });
 
-    // `enhanced` is false on the server and during hydration (so the HTML matches),
-    // then true once the WASM app runs.
-    let enhanced = RwSignal::new(false);
+    // The menu button shows on phones when JavaScript runs (the stylesheet keys
+    // it on the `js` class the page head sets); without it every link shows.
     let menu_open = RwSignal::new(false);
-    Effect::new(move |_| enhanced.set(true));
 
     view! {
         <header class="site-header">
@@ -201,7 +199,6 @@ pub fn Header() -> impl IntoView {
                     class="menu-toggle"
                     aria-controls="site-nav"
                     aria-expanded=move || if menu_open.get() { "true" } else { "false" }
-                    hidden=move || !enhanced.get()
                     on:click=move |_| menu_open.update(|o| *o = !*o)
                 >
                     {move || if menu_open.get() { "Close menu" } else { "Menu" }}
@@ -210,7 +207,9 @@ pub fn Header() -> impl IntoView {
                     id="site-nav"
                     class="site-nav"
                     aria-label="Main"
-                    data-collapsed=move || (enhanced.get() && !menu_open.get()).then_some("true")
+                    // Folded unless opened; the stylesheet folds it only when
+                    // JavaScript runs (the `js` class), so without it the links show.
+                    data-collapsed=move || (!menu_open.get()).then_some("true")
                 >
                     <Transition fallback=|| view! {
                         <ul>
