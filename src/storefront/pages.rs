@@ -18,14 +18,20 @@ use crate::ui::{ErrorPage, Pic};
 
 /// A grid of product cards.
 #[component]
-pub fn ProductGrid(items: Vec<ProductCard>, #[prop(optional)] heading_level: u8) -> impl IntoView {
-    let _ = heading_level;
+pub fn ProductGrid(
+    items: Vec<ProductCard>,
+    /// Further down the page: no picture loads before it is near the screen.
+    #[prop(optional)]
+    below_fold: bool,
+) -> impl IntoView {
+    // The first row on a phone (two cards) loads at once; the rest lazily.
+    let eager_first = !below_fold;
     view! {
         <ul class="product-grid">
             {items
                 .into_iter()
                 .enumerate()
-                .map(|(i, p)| view! { <li><ProductCardView product=p eager=i < 4 /></li> })
+                .map(|(i, p)| view! { <li><ProductCardView product=p eager=eager_first && i < 2 /></li> })
                 .collect_view()}
         </ul>
     }
@@ -116,7 +122,7 @@ pub fn HomePage() -> impl IntoView {
                             {if home.newest.is_empty() {
                                 view! { <p>"The catalog is empty for now. Please come back soon."</p> }.into_any()
                             } else {
-                                view! { <ProductGrid items=home.newest /> }.into_any()
+                                view! { <ProductGrid items=home.newest below_fold=true /> }.into_any()
                             }}
                         </section>
                     }.into_any(),

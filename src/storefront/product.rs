@@ -211,7 +211,7 @@ fn ProductView(p: ProductDetail) -> impl IntoView {
                         <h2 id="related-title">{title}</h2>
                         <a href=href>"See all"</a>
                     </div>
-                    <ProductGrid items=related.clone() />
+                    <ProductGrid items=related.clone() below_fold=true />
                 </section>
             }
         })}
