@@ -21,12 +21,9 @@ export function watchConsole(page: Page): string[] {
   return errors;
 }
 
-/** Waits until the WASM app has hydrated the page (the menu button appears only then). */
+/** Waits until the WASM app has hydrated the page (it marks the menu button then). */
 export async function waitForHydration(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const btn = document.querySelector(".menu-toggle");
-    return btn !== null && !btn.hasAttribute("hidden");
-  });
+  await page.waitForFunction(() => document.querySelector(".menu-toggle[data-hydrated]") !== null);
 }
 
 export async function expectNoConsoleErrors(errors: string[]): Promise<void> {

@@ -293,7 +293,7 @@ async function open(page: Page, sp: ShopPage, js: boolean): Promise<Opened> {
   if (js) {
     // As helpers' waitForHydration, but bounded, so a page that never hydrates is reported, not waited for.
     try {
-      await page.locator(".menu-toggle:not([hidden])").waitFor({ state: "attached", timeout: HYDRATION_TIMEOUT });
+      await page.locator(".menu-toggle[data-hydrated]").waitFor({ state: "attached", timeout: HYDRATION_TIMEOUT });
     } catch {
       problems.push(`the app did not hydrate within ${HYDRATION_TIMEOUT / 1000} s`);
     }

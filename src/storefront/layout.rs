@@ -169,7 +169,11 @@ pub fn Header() -> impl IntoView {
 
     // The menu button shows on phones when JavaScript runs (the stylesheet keys
     // it on the `js` class the page head sets); without it every link shows.
+    // `hydrated` is false on the server and during hydration (so the HTML
+    // matches), then true once the app runs: it marks the button as working.
     let menu_open = RwSignal::new(false);
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
 
     view! {
         <header class="site-header">
@@ -198,6 +202,7 @@ pub fn Header() -> impl IntoView {
                     type="button"
                     class="menu-toggle"
                     aria-controls="site-nav"
+                    data-hydrated=move || hydrated.get().then_some("true")
                     aria-expanded=move || if menu_open.get() { "true" } else { "false" }
                     on:click=move |_| menu_open.update(|o| *o = !*o)
                 >

@@ -525,6 +525,8 @@ mod tests {
             images: Vec::new(),
             created_at: String::new(),
             updated_at: String::new(),
+            related: Vec::new(),
+            structured_data: String::new(),
         }
     }
 
