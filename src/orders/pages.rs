@@ -105,12 +105,15 @@ pub fn CheckoutPage() -> impl IntoView {
                             <div class="layout-sidebar">
                                 <section aria-labelledby="review-title" class="summary-box">
                                     <h2 id="review-title">"Your order"</h2>
-                                    <ul>
+                                    <ul class="summary-lines">
                                         {d.cart.lines.iter().map(|l| view! {
-                                            <li>
-                                                {format!("{} × {}", l.quantity, l.name)}
-                                                {(!l.variant_label.is_empty()).then(|| view! { <span class="variant-label">{format!(" ({})", l.variant_label)}</span> })}
-                                                {format!(" — {}", l.line_total)}
+                                            <li class="summary-line">
+                                                <Thumb picture=l.picture.clone() size=48 />
+                                                <span>
+                                                    {format!("{} × {}", l.quantity, l.name)}
+                                                    {(!l.variant_label.is_empty()).then(|| view! { <span class="variant-label">{format!(" ({})", l.variant_label)}</span> })}
+                                                    {format!(" — {}", l.line_total)}
+                                                </span>
                                             </li>
                                         }).collect_view()}
                                     </ul>

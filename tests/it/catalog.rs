@@ -1062,3 +1062,84 @@ async fn pictures_saved_before_resizing_get_their_widths_on_upgrade() {
     // An old address of a picture keeps working: the original, or the largest width.
     assert_eq!(app.get(&format!("/images/{kept}")).await.status(), 200);
 }
+
+/// The JSON-LD block of a product page, parsed.
+fn structured_data(html: &str) -> Value {
+    let start = html
+        .find(r#"<script type="application/ld+json">"#)
+        .expect("a JSON-LD block")
+        + r#"<script type="application/ld+json">"#.len();
+    let end = start + html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..end]).expect("valid JSON")
+}
+
+#[tokio::test]
+async fn search_engines_get_structured_data_a_sitemap_and_robots_rules() {
+    let app = spawn_app().await;
+    let db = &app.state.core.db;
+    let name = "Lamp </script><script>alert(1)</script>";
+    let id = make_product(&app, name, 1250, 4).await;
+    let hidden = make_product(&app, "Hidden Lamp", 900, 2).await;
+    store::products(db)
+        .update_one(
+            doc! { "_id": ObjectId::parse_str(&hidden).unwrap() },
+            doc! { "$set": { "status": "archived" } },
+        )
+        .await
+        .unwrap();
+    let slug_of = |id: String| async move {
+        store::find_by_id(db, &ObjectId::parse_str(&id).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .slug
+            .to_string()
+    };
+    let (slug, hidden_slug) = (slug_of(id).await, slug_of(hidden).await);
+
+    let html = app
+        .get(&format!("/products/{slug}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "the name cannot end the JSON-LD script"
+    );
+    let data = structured_data(&html);
+    assert_eq!(data["@type"], "Product");
+    assert_eq!(data["name"], name);
+    assert_eq!(data["offers"]["@type"], "Offer");
+    assert_eq!(data["offers"]["price"], "12.50");
+    assert_eq!(data["offers"]["priceCurrency"], "USD");
+    assert_eq!(data["offers"]["availability"], "https://schema.org/InStock");
+    assert!(data["offers"]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/products/{slug}")));
+    assert!(html.contains(r#"aria-label="Breadcrumb""#));
+
+    let robots = app.get("/robots.txt").await;
+    assert_eq!(robots.status(), 200);
+    let robots = robots.text().await.unwrap();
+    assert!(robots.contains("Disallow: /admin") && robots.contains("Disallow: /checkout"));
+    assert!(robots.contains("Sitemap: ") && robots.contains("/sitemap.xml"));
+
+    let sitemap = app.get("/sitemap.xml").await;
+    assert_eq!(sitemap.status(), 200);
+    assert!(sitemap.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/xml"));
+    let xml = sitemap.text().await.unwrap();
+    assert!(xml.starts_with("<?xml") && xml.contains("<urlset"));
+    assert!(xml.contains(&format!("/products/{slug}</loc><lastmod>")));
+    assert!(
+        !xml.contains(&hidden_slug),
+        "archived products are not listed"
+    );
+    assert_eq!(app.get("/sitemaps/products-1.xml").await.status(), 200);
+    assert_eq!(app.get("/sitemaps/products-9.xml").await.status(), 404);
+    assert_eq!(app.get("/sitemaps/nonsense.xml").await.status(), 404);
+}
