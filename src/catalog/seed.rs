@@ -452,66 +452,6 @@ fn describe(
     format!("The {name} is {what}{look}.")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn demo_copy_reads_well() {
-        assert_eq!(
-            describe(
-                "Urban Oak Stool Sol",
-                "Urban",
-                "Oak",
-                "Stool",
-                "rust",
-                false,
-                false,
-                "furniture"
-            ),
-            "The Urban Oak Stool Sol is an urban stool made of oak, in rust."
-        );
-        assert_eq!(
-            describe(
-                "Modern Wireless Mouse Nova",
-                "Modern",
-                "Wireless",
-                "Mouse",
-                "black",
-                false,
-                false,
-                "electronics"
-            ),
-            "The Modern Wireless Mouse Nova is a modern, wireless mouse, in black."
-        );
-        assert_eq!(
-            describe(
-                "Alpine Hardcover Novel Tide",
-                "Alpine",
-                "Hardcover",
-                "Novel",
-                "sand",
-                false,
-                false,
-                "books"
-            ),
-            "The Alpine Hardcover Novel Tide is an alpine, hardcover novel."
-        );
-        // Every seeded description starts with a grammatical sentence.
-        let cats: Vec<(ObjectId, &CategorySpec)> =
-            CATEGORIES.iter().map(|c| (ObjectId::new(), c)).collect();
-        for i in 0..300 {
-            let p = product(i, &cats, Currency::Usd, 0);
-            assert!(
-                !p.description.contains(" a urban") && !p.description.contains(" a alpine"),
-                "{}",
-                p.description
-            );
-            assert!(!p.description.contains("finished in"), "{}", p.description);
-        }
-    }
-}
-
 /// Product number `i` of the catalog (independent of N, so larger catalogs extend smaller ones).
 fn product(i: u64, cats: &[(ObjectId, &CategorySpec)], currency: Currency, now_ms: i64) -> Product {
     let mut rng = Rng(0x00A5_CA27 ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D));
@@ -920,4 +860,64 @@ async fn seed(
     }
     bar.finish_and_clear();
     Ok(inserted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_copy_reads_well() {
+        assert_eq!(
+            describe(
+                "Urban Oak Stool Sol",
+                "Urban",
+                "Oak",
+                "Stool",
+                "rust",
+                false,
+                false,
+                "furniture"
+            ),
+            "The Urban Oak Stool Sol is an urban stool made of oak, in rust."
+        );
+        assert_eq!(
+            describe(
+                "Modern Wireless Mouse Nova",
+                "Modern",
+                "Wireless",
+                "Mouse",
+                "black",
+                false,
+                false,
+                "electronics"
+            ),
+            "The Modern Wireless Mouse Nova is a modern, wireless mouse, in black."
+        );
+        assert_eq!(
+            describe(
+                "Alpine Hardcover Novel Tide",
+                "Alpine",
+                "Hardcover",
+                "Novel",
+                "sand",
+                false,
+                false,
+                "books"
+            ),
+            "The Alpine Hardcover Novel Tide is an alpine, hardcover novel."
+        );
+        // Every seeded description starts with a grammatical sentence.
+        let cats: Vec<(ObjectId, &CategorySpec)> =
+            CATEGORIES.iter().map(|c| (ObjectId::new(), c)).collect();
+        for i in 0..300 {
+            let p = product(i, &cats, Currency::Usd, 0);
+            assert!(
+                !p.description.contains(" a urban") && !p.description.contains(" a alpine"),
+                "{}",
+                p.description
+            );
+            assert!(!p.description.contains("finished in"), "{}", p.description);
+        }
+    }
 }
