@@ -23,11 +23,13 @@ pub struct ShopSettingsView {
 pub async fn shop_settings() -> Result<ShopSettingsView, AppError> {
     crate::kernel::auth::require_admin().await?;
     let state = crate::kernel::core()?;
-    crate::kernel::clock::load(&state.db).await?;
+    // The saved setting (another instance may have changed it since this one read it).
+    let (timezone, tz) = crate::kernel::clock::zone_of(&state.db).await?;
+    let now = crate::kernel::clock::display_in(mongodb::bson::DateTime::now(), &tz);
     Ok(ShopSettingsView {
-        timezone: crate::kernel::clock::zone().0,
+        timezone,
         zones: crate::kernel::clock::zone_names(),
-        now: crate::kernel::clock::display(mongodb::bson::DateTime::now()),
+        now,
     })
 }
 

@@ -69,20 +69,29 @@ pub fn files(db: &Database) -> mongodb::Collection<PictureFile> {
 /// Stores the widths of a processed picture (a file that exists already, from the
 /// same content, is kept: same name, same bytes).
 pub async fn store_processed(db: &Database, p: &super::pictures::Processed) -> Result<()> {
+    store_many(db, &[p]).await
+}
+
+/// Stores the widths of several pictures in one write.
+pub async fn store_many(db: &Database, pictures: &[&super::pictures::Processed]) -> Result<()> {
     let now = mongodb::bson::DateTime::now();
-    let docs: Vec<PictureFile> = p
-        .renditions
+    let docs: Vec<PictureFile> = pictures
         .iter()
-        .map(|r| PictureFile {
-            name: p.file_name(r.width),
-            content_type: "image/webp".into(),
-            data: mongodb::bson::Binary {
-                subtype: mongodb::bson::spec::BinarySubtype::Generic,
-                bytes: r.bytes.clone(),
-            },
-            created_at: now,
+        .flat_map(|p| {
+            p.renditions.iter().map(move |r| PictureFile {
+                name: p.file_name(r.width),
+                content_type: "image/webp".into(),
+                data: mongodb::bson::Binary {
+                    subtype: mongodb::bson::spec::BinarySubtype::Generic,
+                    bytes: r.bytes.clone(),
+                },
+                created_at: now,
+            })
         })
         .collect();
+    if docs.is_empty() {
+        return Ok(());
+    }
     match files(db).insert_many(&docs).ordered(false).await {
         Ok(_) => Ok(()),
         Err(e) if only_duplicates(&e) => Ok(()),

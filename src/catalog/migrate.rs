@@ -71,15 +71,7 @@ pub async fn products_to_variants(db: Database) -> Result<u64> {
     Ok(changed)
 }
 
-/// An integer field that older code may have stored as a 32-bit number.
-fn number(d: &Document, key: &str) -> i64 {
-    match d.get(key) {
-        Some(Bson::Int64(n)) => *n,
-        Some(Bson::Int32(n)) => i64::from(*n),
-        Some(Bson::Double(f)) => *f as i64,
-        _ => 0,
-    }
-}
+use crate::kernel::db::int_field as number;
 
 /// The variant each product from before variants now has (its only one), to
 /// point old cart lines, order lines and reservations at it.

@@ -735,18 +735,26 @@ async fn add_pictures(db: &Database, batch: &mut [Product]) -> Result<()> {
                     })
                 })
                 .collect();
+            // Every part or none: a missing part would pair pictures with the
+            // wrong products below.
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect::<Vec<_>>()
+                .map(|h| h.join().ok())
+                .collect::<Option<Vec<Vec<_>>>>()
+                .map(|parts| parts.into_iter().flatten().collect::<Vec<_>>())
         })
     })
     .await
-    .map_err(|e| crate::kernel::Error::internal_from("drawing demo pictures", e))?;
-    for (job, processed) in jobs.into_iter().zip(drawn) {
-        let Some(processed) = processed else { continue };
-        super::images::store_processed(db, &processed).await?;
-        let image = super::images::record(ObjectId::new(), job.alt, "image/svg+xml", &processed);
+    .map_err(|e| crate::kernel::Error::internal_from("drawing demo pictures", e))?
+    .ok_or_else(|| crate::kernel::Error::internal("a thread drawing demo pictures stopped"))?;
+    let made: Vec<&super::pictures::Processed> = drawn.iter().flatten().collect();
+    super::images::store_many(db, &made).await?;
+    for (job, processed) in jobs.into_iter().zip(&drawn) {
+        let Some(processed) = processed else {
+            tracing::warn!(alt = %job.alt, "a demo picture could not be drawn; the product shows the placeholder");
+            continue;
+        };
+        let image = super::images::record(ObjectId::new(), job.alt, "image/svg+xml", processed);
         let p = &mut batch[job.product];
         if let Some((k, value)) = &job.variant_value {
             for v in p

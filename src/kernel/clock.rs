@@ -20,15 +20,6 @@ static SHOP_ZONE: RwLock<Option<(String, TimeZone)>> = RwLock::new(None);
 /// The zone used until an admin chooses one.
 pub const DEFAULT_ZONE: &str = "UTC";
 
-/// The shop's zone name and zone.
-pub fn zone() -> (String, TimeZone) {
-    SHOP_ZONE
-        .read()
-        .ok()
-        .and_then(|z| z.clone())
-        .unwrap_or_else(|| (DEFAULT_ZONE.to_string(), TimeZone::UTC))
-}
-
 /// Whether `name` is a time zone this shop knows.
 pub fn parse_zone(name: &str) -> Option<TimeZone> {
     let name = name.trim();
@@ -118,11 +109,24 @@ fn timestamp(t: mongodb::bson::DateTime) -> Timestamp {
     Timestamp::from_millisecond(t.timestamp_millis()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+/// The zone times are shown in (without its name).
+fn shop_tz() -> TimeZone {
+    SHOP_ZONE
+        .read()
+        .ok()
+        .and_then(|z| z.as_ref().map(|(_, tz)| tz.clone()))
+        .unwrap_or(TimeZone::UTC)
+}
+
 /// "27 Nov 2026, 14:05 CET": a moment as the shop's people read it.
 pub fn display(t: mongodb::bson::DateTime) -> String {
-    let (_, tz) = zone();
+    display_in(t, &shop_tz())
+}
+
+/// A moment as shown in zone `tz`.
+pub fn display_in(t: mongodb::bson::DateTime, tz: &TimeZone) -> String {
     timestamp(t)
-        .to_zoned(tz)
+        .to_zoned(tz.clone())
         .strftime("%-d %b %Y, %H:%M %Z")
         .to_string()
 }

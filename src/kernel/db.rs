@@ -222,7 +222,19 @@ impl Readiness {
     }
 }
 
-/// A stored time as people read it: `26 Nov 2026, 14:03 UTC`.
+/// An integer field that older code (or another driver) may have stored as a
+/// 32-bit number or a double; 0 when missing.
+pub fn int_field(d: &mongodb::bson::Document, key: &str) -> i64 {
+    use mongodb::bson::Bson;
+    match d.get(key) {
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Int32(n)) => i64::from(*n),
+        Some(Bson::Double(f)) => *f as i64,
+        _ => 0,
+    }
+}
+
+/// A stored time as people read it, in the shop's time zone: `26 Nov 2026, 14:03 CET`.
 pub fn display_time(t: mongodb::bson::DateTime) -> String {
     super::clock::display(t)
 }

@@ -86,6 +86,7 @@ mod server {
 
     use super::*;
     use crate::kernel::clock;
+    use crate::kernel::db::int_field as number;
     use crate::kernel::Result;
     use crate::orders::store;
     use crate::orders::types::OrderStatus;
@@ -224,14 +225,5 @@ mod server {
             to_ship_count,
             awaiting_payment,
         })
-    }
-
-    fn number(d: &Document, key: &str) -> i64 {
-        match d.get(key) {
-            Some(mongodb::bson::Bson::Int64(n)) => *n,
-            Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
-            Some(mongodb::bson::Bson::Double(f)) => *f as i64,
-            _ => 0,
-        }
     }
 }
