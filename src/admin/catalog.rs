@@ -10,12 +10,12 @@ use super::variants::{stock_history, OptionsEditor, StockPanel, VariantActions, 
 use super::AdminGate;
 use crate::catalog::api::{
     admin_get_product, admin_search_products, list_categories, CreateCategory, DeleteCategory,
-    DeleteProduct, RemoveImage, SaveProduct, SetProductStatus, UpdateCategory,
+    DeleteProduct, SaveProduct, SetProductStatus, UpdateCategory, MAX_PICTURES_PER_SAVE,
 };
 use crate::catalog::types::{
     encode_params, params_from_query, stock_label, CategoryView, ProductDetail, ProductStatus, Sort,
 };
-use crate::ui::forms::{FormAlert, FormSuccess, TextField};
+use crate::ui::forms::{FormAlert, TextField};
 use crate::ui::nav::Pagination;
 use crate::ui::{ErrorPage, Pic, Thumb};
 
@@ -144,18 +144,15 @@ pub fn AdminProductsPage() -> impl IntoView {
     }
 }
 
-/// The product form, for a new product (`product` is None) or an existing one.
+/// The product form, for a new product (`product` is None) or an existing one:
+/// details and pictures in one multipart form, posted to `/admin/products/save`
+/// (see `catalog::editor`), so the first pictures come with the first save. A
+/// refused save comes back to this page with the error and the typed values (as
+/// the `SaveProduct` action's error), with or without JavaScript.
 #[component]
 fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>) -> impl IntoView {
     let action = ServerAction::<SaveProduct>::new();
     let err = Signal::derive(move || action.value().get().and_then(|r| r.err()));
-    let saved = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|_| "Saved.".to_string())
-    });
     let p = product.clone();
     let initial = move |name: &'static str| -> String {
         let Some(p) = &p else {
@@ -175,7 +172,6 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
                 .map(|c| c.id.clone())
                 .unwrap_or_default(),
             "tags" => p.tags.join(", "),
-            "stock" => p.stock.to_string(),
             "sku" => p
                 .variants
                 .first()
@@ -207,22 +203,22 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
     let status_value = value("status");
     let featured_value = value("featured");
     let description_value = value("description");
+    let pictures_error = field("pictures");
+    let is_new = product.is_none();
     let id = product.as_ref().map(|p| p.id.clone());
-    // Price, SKU and stock are the product's own only when it has one variant;
+    let images = product
+        .as_ref()
+        .map(|p| p.images.clone())
+        .unwrap_or_default();
+    // Price and SKU are the product's own only when it has one variant;
     // otherwise the variant table carries them.
     let single = product
         .as_ref()
         .is_none_or(|p| p.options.is_empty() && p.variants.len() == 1);
-    let expected_stock = product
-        .as_ref()
-        .filter(|_| single)
-        .map(|p| p.stock.to_string());
     view! {
-        <FormSuccess message=saved />
-        <ActionForm action=action attr:class="stacked" attr:novalidate=true>
+        <form method="post" action="/admin/products/save" enctype="multipart/form-data" class="stacked product-form" novalidate>
             <FormAlert error=err />
             {id.map(|id| view! { <input type="hidden" name="id" value=id /> })}
-            {expected_stock.map(|s| view! { <input type="hidden" name="expected_stock" value=s /> })}
             <TextField name="form[name]" label="Name" required=true maxlength=120u32 value=value("name") error=field("name") />
             <TextField name="form[slug]" label="Web address (slug)" maxlength=120u32 hint="Left empty, it is made from the name." value=value("slug") error=field("slug") />
             <div class="field" class:has-error=move || field("description").get().is_some()>
@@ -233,11 +229,13 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
             {single.then(|| view! {
                 <div class="grid-2">
                     <TextField name="form[price]" label="Price" inputmode="decimal" required=true hint="For example 12.99" value=value("price") error=field("price") />
-                    <TextField name="form[stock]" label="Stock" inputmode="numeric" required=true value=value("stock") error=field("stock") />
+                    {is_new.then(|| view! {
+                        <TextField name="form[stock]" label="Opening stock" inputmode="numeric" required=true hint="Units you have now. Later changes go through “Adjust stock”, with a note." value=value("stock") error=field("stock") />
+                    })}
                 </div>
                 <TextField name="form[sku]" label="SKU" maxlength=64u32 hint="Your code for it, like TEE-RED-M. Left empty, it is made from the web address." value=value("sku") error=field("sku") />
             })}
-            {(!single).then(|| view! { <p class="muted">"Prices, SKUs and stock of this product are set per variant, in the table below."</p> })}
+            {(!single).then(|| view! { <p class="muted">"Prices and SKUs of this product are set per variant, in the table below; stock under “Adjust stock”."</p> })}
             <div class="field" class:has-error=move || field("category_id").get().is_some()>
                 <label for="form[category_id]">"Category"</label>
                 <select id="form[category_id]" name="form[category_id]">
@@ -250,23 +248,57 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
                 {move || field("category_id").get().map(|m| view! { <p class="field-error">{m}</p> })}
             </div>
             <TextField name="form[tags]" label="Tags" hint="Separated by commas" value=value("tags") error=field("tags") />
-            <div class="field">
-                <label for="form[status]">"Status"</label>
-                <select id="form[status]" name="form[status]">
-                    <option value="active" selected=move || status_value.get() != "archived">"Active (for sale)"</option>
-                    <option value="archived" selected=move || status_value.get() == "archived">"Archived (hidden)"</option>
-                </select>
+            <div class="grid-2">
+                <div class="field">
+                    <label for="form[status]">"Status"</label>
+                    <select id="form[status]" name="form[status]">
+                        <option value="active" selected=move || status_value.get() != "archived">"Active (for sale)"</option>
+                        <option value="archived" selected=move || status_value.get() == "archived">"Archived (hidden)"</option>
+                    </select>
+                </div>
+                <div class="field">
+                    <label class="checkbox">
+                        <input type="checkbox" name="form[featured]" value="on" checked=move || featured_value.get() == "on" />
+                        "Featured on the home page"
+                    </label>
+                </div>
             </div>
-            <div class="field">
-                <label class="checkbox">
-                    <input type="checkbox" name="form[featured]" value="on" checked=move || featured_value.get() == "on" />
-                    "Featured on the home page"
-                </label>
-            </div>
+            <fieldset class="pictures-field" aria-describedby="pictures-hint">
+                <legend>"Pictures"</legend>
+                {if images.is_empty() {
+                    view! { <p class="muted">"No pictures yet: the shop shows a placeholder."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="gallery-thumbs editable">
+                            {images.into_iter().enumerate().map(|(n, img)| {
+                                let box_id = format!("remove-{}", img.id);
+                                let label_for = box_id.clone();
+                                view! {
+                                    <li>
+                                        <Pic picture=img.picture.clone() width=96 sizes="96px" class="thumb" />
+                                        <label class="checkbox" for=label_for>
+                                            <input id=box_id type="checkbox" name="remove_image" value=img.id.clone() />
+                                            {format!("Remove picture {}", n + 1)}
+                                        </label>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+                <div class="field" class:has-error=move || pictures_error.get().is_some()>
+                    <label for="pictures">{if is_new { "Add pictures" } else { "Add more pictures" }}</label>
+                    <p class="hint" id="pictures-hint">{format!("PNG, JPEG, GIF or WebP, up to 5 MB each, {MAX_PICTURES_PER_SAVE} at a time. The first picture is the one shoppers see first.")}</p>
+                    <input id="pictures" type="file" name="pictures" multiple accept="image/png,image/jpeg,image/gif,image/webp"
+                        aria-invalid=move || pictures_error.get().is_some().then_some("true") />
+                    {move || pictures_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                </div>
+                <TextField name="alt" label="Describe the new pictures (for people who cannot see them)" maxlength=200u32 value=value("alt") error=field("alt") />
+            </fieldset>
             <div class="form-actions">
-                <button type="submit" disabled=move || action.pending().get()>"Save product"</button>
+                <button type="submit">{if is_new { "Create product" } else { "Save product" }}</button>
             </div>
-        </ActionForm>
+        </form>
     }
 }
 
@@ -296,18 +328,10 @@ pub fn AdminProductEditPage() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let status = ServerAction::<SetProductStatus>::new();
     let variant_actions = VariantActions::new();
-    let remove_image = ServerAction::<RemoveImage>::new();
     let delete = ServerAction::<DeleteProduct>::new();
     let history = stock_history(id, variant_actions);
     let product = Resource::new(
-        move || {
-            (
-                id.get(),
-                status.version().get(),
-                variant_actions.version(),
-                remove_image.version().get(),
-            )
-        },
+        move || (id.get(), status.version().get(), variant_actions.version()),
         |(id, ..)| admin_get_product(id),
     );
     let categories = Resource::new(|| (), |_| list_categories());
@@ -319,6 +343,8 @@ pub fn AdminProductEditPage() -> impl IntoView {
                     "alert alert-success",
                     "The product was created.".to_string(),
                 ))
+            } else if q.get("saved").is_some() && q.get("__err").is_none() {
+                Some(("alert alert-success", "Saved.".to_string()))
             } else if q.get("image").as_deref() == Some("added") {
                 Some(("alert alert-success", "The picture was added.".to_string()))
             } else {
@@ -349,8 +375,7 @@ pub fn AdminProductEditPage() -> impl IntoView {
                         Ok((cats, p)) => {
                             let pid = p.id.clone();
                             let archived = p.status == ProductStatus::Archived;
-                            let images = p.images.clone();
-                            let (pid2, pid3, pid4, pid5) = (pid.clone(), pid.clone(), pid.clone(), pid.clone());
+                            let (pid4, pid5) = (pid.clone(), pid.clone());
                             view! {
                                 <PageTitle text=format!("{} – admin", p.name) />
                                 <Meta name="description" content="Edit a product." />
@@ -366,43 +391,6 @@ pub fn AdminProductEditPage() -> impl IntoView {
                                 <OptionsEditor product=p.clone() actions=variant_actions />
                                 <VariantTable product=p.clone() actions=variant_actions />
                                 <StockPanel product=p.clone() actions=variant_actions history=history />
-
-                                <section aria-labelledby="pictures-title">
-                                    <h2 id="pictures-title">"Pictures"</h2>
-                                    {if images.is_empty() {
-                                        view! { <p>"No pictures yet: the shop shows a placeholder."</p> }.into_any()
-                                    } else {
-                                        view! {
-                                            <ul class="gallery-thumbs">
-                                                {images.into_iter().map(|img| {
-                                                    let pid = pid2.clone();
-                                                    let image_id = img.id.clone();
-                                                    view! {
-                                                        <li>
-                                                            <Pic picture=img.picture.clone() width=96 sizes="96px" class="thumb" />
-                                                            <ActionForm action=remove_image>
-                                                                <input type="hidden" name="id" value=pid />
-                                                                <input type="hidden" name="image_id" value=image_id />
-                                                                <button type="submit" class="link-button">"Remove"</button>
-                                                            </ActionForm>
-                                                        </li>
-                                                    }
-                                                }).collect_view()}
-                                            </ul>
-                                        }.into_any()
-                                    }}
-                                    <form method="post" action=format!("/admin/products/{pid3}/images") enctype="multipart/form-data" class="stacked">
-                                        <div class="field">
-                                            <label for="image">"Picture (PNG, JPEG, GIF or WebP, up to 5 MB)"</label>
-                                            <input id="image" type="file" name="image" accept="image/png,image/jpeg,image/gif,image/webp" required />
-                                        </div>
-                                        <div class="field">
-                                            <label for="alt">"Describe the picture (for people who cannot see it)"</label>
-                                            <input id="alt" type="text" name="alt" maxlength="200" />
-                                        </div>
-                                        <button type="submit">"Upload picture"</button>
-                                    </form>
-                                </section>
 
                                 <section aria-labelledby="status-title">
                                     <h2 id="status-title">"Availability"</h2>

@@ -1,7 +1,7 @@
 //! The admin's variant editing on a product's page: options and their values
 //! (which build the variant matrix), the variant table (SKU, price, compare-at
-//! price, stock, weight, picture per variant), bulk changes, and per-variant stock
-//! adjustments with their history. Every part is a plain form that works without
+//! price, weight, picture per variant; stock shown), bulk changes, and per-variant
+//! stock adjustments with their history, the one way stock is changed by hand. Every part is a plain form that works without
 //! JavaScript.
 
 use leptos::prelude::*;
@@ -193,12 +193,11 @@ pub fn VariantTable(product: ProductDetail, actions: VariantActions) -> impl Int
                     <th scope="row">
                         {label.clone()}
                         <input type="hidden" name=format!("variants[rows][{i}][id]") value=v.id.clone() />
-                        <input type="hidden" name=format!("variants[rows][{i}][stock_was]") value=v.stock.to_string() />
                     </th>
                     {input("sku", "SKU", v.sku.clone(), "text")}
                     {input("price", "Price", v.price.to_input(), "decimal")}
                     {input("compare_at", "Compare-at price", v.compare_at.map(|c| c.to_input()).unwrap_or_default(), "decimal")}
-                    {input("stock", "Stock", v.stock.to_string(), "numeric")}
+                    <td class="num">{v.stock}</td>
                     {input("weight", "Weight in grams", v.weight_grams.map(|w| w.to_string()).unwrap_or_default(), "numeric")}
                     <td>
                         <label for=image_sel_id.clone() class="visually-hidden">{format!("Picture of {label}")}</label>
@@ -240,7 +239,7 @@ pub fn VariantTable(product: ProductDetail, actions: VariantActions) -> impl Int
                         <tbody>{rows}</tbody>
                     </table>
                 </div>
-                <p class="hint">"A compare-at price above the price shows the variant as on sale. Stock typed here is saved only if no order changed it meanwhile; use “Adjust stock” for deliveries."</p>
+                <p class="hint">"A compare-at price above the price shows the variant as on sale. Stock changes go through “Adjust stock” below, so each has a note in the history."</p>
                 <div class="form-actions">
                     <button type="submit" disabled=move || action.pending().get()>"Save variants"</button>
                 </div>

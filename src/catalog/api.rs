@@ -266,17 +266,53 @@ pub async fn admin_get_product(id: String) -> Result<ProductDetail, AppError> {
     detail_of(&state.db, &product).await
 }
 
-/// Creates (no `id`) or updates a product. `expected_stock` is the stock shown in
-/// the form, so a save does not overwrite units sold meanwhile.
+/// Creates (no `id`) or updates a product's details. Stock is set only when the
+/// product is created (its opening stock); after that it changes through stock
+/// adjustments. Pictures come with the admin's product form
+/// (`POST /admin/products/save`, multipart), which shares [`save_product_as`].
 #[server(endpoint = "admin/products/save")]
-pub async fn save_product(
-    id: Option<String>,
-    form: ProductForm,
-    expected_stock: Option<String>,
-) -> Result<String, AppError> {
-    require_admin().await?;
+pub async fn save_product(id: Option<String>, form: ProductForm) -> Result<String, AppError> {
+    let admin = require_admin().await?;
     let state = app_state()?;
-    let existing_id = match id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let (saved, created) = save_product_as(
+        &state,
+        &admin.name,
+        id.as_deref(),
+        &form,
+        Pictures::default(),
+    )
+    .await?;
+    if created {
+        crate::kernel::web::redirect(&format!("/admin/products/{}?created=1", saved.id.to_hex()));
+    }
+    Ok(saved.id.to_hex())
+}
+
+/// Pictures that come with a product save: files to add (all checked and resized
+/// before anything is stored), their description, and pictures to take off.
+#[cfg(feature = "ssr")]
+#[derive(Default)]
+pub(crate) struct Pictures {
+    /// (file name as sent, bytes)
+    pub add: Vec<(String, Vec<u8>)>,
+    pub alt: String,
+    /// Ids (hex) of the product's pictures to remove.
+    pub remove: Vec<String>,
+}
+
+/// Creates (`id` None or empty) or updates a product with its picture changes,
+/// as the admin `by`. Returns the product as saved and whether it is new. Every
+/// check runs before anything is stored; a refused save stores nothing and its
+/// field errors carry the typed values back.
+#[cfg(feature = "ssr")]
+pub(crate) async fn save_product_as(
+    state: &super::Ctx,
+    by: &str,
+    id: Option<&str>,
+    form: &ProductForm,
+    pictures: Pictures,
+) -> Result<(store::Product, bool), AppError> {
+    let existing_id = match id.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) => Some(parse_id(id)?),
         None => None,
     };
@@ -292,11 +328,32 @@ pub async fn save_product(
     let single = current
         .as_ref()
         .is_none_or(|p| p.options.is_empty() && p.variants.len() == 1);
-    let valid = form.validate_for(state.settings.currency, single)?;
-    let kept = form.kept();
+    let mut kept = form.kept();
+    kept.push(("alt", pictures.alt.clone()));
     let keep = |e: AppError| {
         let refs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
         e.keeping(&refs)
+    };
+    let valid = form.validate_for(state.settings.currency, single, current.is_none());
+    let alt = super::images::clean_alt(&pictures.alt);
+    let remove: Vec<ObjectId> = match &current {
+        None => Vec::new(),
+        Some(p) => pictures
+            .remove
+            .iter()
+            .filter_map(|r| ObjectId::parse_str(r.trim()).ok())
+            .filter(|r| p.images.iter().any(|i| i.id == *r))
+            .collect(),
+    };
+    if pictures.add.len() > MAX_PICTURES_PER_SAVE {
+        return Err(keep(AppError::field(
+            "pictures",
+            format!("Add at most {MAX_PICTURES_PER_SAVE} pictures at a time."),
+        )));
+    }
+    let (valid, alt) = match (valid, alt) {
+        (Ok(v), Ok(a)) => (v, a),
+        (Err(e), _) | (_, Err(e)) => return Err(keep(e)),
     };
     let category_id = match &valid.category_id {
         Some(c) => {
@@ -316,64 +373,117 @@ pub async fn save_product(
         }
         None => None,
     };
+    // Every picture is read and resized before anything is stored.
+    let mut checked = Vec::with_capacity(pictures.add.len());
+    for (n, (name, bytes)) in pictures.add.into_iter().enumerate() {
+        match super::images::check_upload(bytes).await {
+            Ok(c) => checked.push(c),
+            Err(e) => {
+                let why = e.field_message("image").unwrap_or_else(|| e.to_string());
+                let which = if name.trim().is_empty() {
+                    format!("Picture {}", n + 1)
+                } else {
+                    format!("“{}”", name.trim())
+                };
+                return Err(keep(AppError::field(
+                    "pictures",
+                    format!("{which} was not added: {why} Choose the pictures again; nothing was saved."),
+                )));
+            }
+        }
+    }
+    let mut images = Vec::with_capacity(checked.len());
+    for c in &checked {
+        match super::images::store_checked(&state.db, c, &alt).await {
+            Ok(img) => images.push(img),
+            Err(e) => {
+                forget_pictures(&state.db, &images).await;
+                return Err(e);
+            }
+        }
+    }
     let saved = match current {
         None => {
-            let product = store::new_product(&valid, state.settings.currency, category_id);
-            store::insert_product(&state.db, &product)
-                .await
-                .map_err(|e| keep(e.into()))?;
-            tracing::info!(product_id = %product.id, "product created");
-            crate::kernel::web::redirect(&format!(
-                "/admin/products/{}?created=1",
-                product.id.to_hex()
-            ));
-            product
+            let mut product = store::new_product(&valid, state.settings.currency, category_id);
+            product.images = images.clone();
+            if let Err(e) = store::insert_product(&state.db, &product).await {
+                forget_pictures(&state.db, &images).await;
+                return Err(keep(e.into()));
+            }
+            tracing::info!(product_id = %product.id, pictures = images.len(), "product created");
+            if let Some(v) = product.default_variant().filter(|v| v.stock > 0) {
+                super::stock::record(
+                    &state.db,
+                    product.id,
+                    v.id,
+                    v.sku.as_str(),
+                    v.stock,
+                    v.stock,
+                    by,
+                    "Opening stock",
+                )
+                .await?;
+            }
+            (product, true)
         }
         Some(current) => {
             let oid = current.id;
-            let expected = match expected_stock.as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(s) => Some(s.parse::<i64>().map_err(|_| {
-                    AppError::BadRequest(
-                        "The form was damaged; reload the page and try again.".into(),
-                    )
-                })?),
-            };
-            match store::update_product(&state.db, &current, &valid, category_id, expected)
-                .await
-                .map_err(|e| keep(e.into()))?
+            let updated = match store::update_product(
+                &state.db,
+                &current,
+                &valid,
+                category_id,
+                &images,
+            )
+            .await
             {
-                Some(p) => p,
-                None => {
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    forget_pictures(&state.db, &images).await;
                     if store::find_by_id(&state.db, &oid).await?.is_none() {
                         return Err(AppError::NotFound);
                     }
-                    return Err(keep(AppError::field(
-                        "stock",
-                        "The stock changed while you were editing (an order was placed or another admin saved). Reload to see the current number; nothing was saved.",
-                    )));
+                    return Err(keep(AppError::Conflict(
+                            "The product's variants changed while you were editing. Reload to see them; nothing was saved.".into(),
+                        )));
                 }
-            }
+                Err(e) => {
+                    forget_pictures(&state.db, &images).await;
+                    return Err(keep(e.into()));
+                }
+            };
+            let updated = if remove.is_empty() {
+                updated
+            } else {
+                let after = store::pull_images(&state.db, &oid, &remove)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                let gone: Vec<_> = current
+                    .images
+                    .iter()
+                    .filter(|i| remove.contains(&i.id))
+                    .cloned()
+                    .collect();
+                forget_pictures(&state.db, &gone).await;
+                after
+            };
+            (updated, false)
         }
     };
-    if let (Some(was), Some(v)) = (expected_stock_of(&expected_stock), saved.default_variant()) {
-        if v.stock != was {
-            let admin = require_admin().await?;
-            super::stock::record(
-                &state.db,
-                saved.id,
-                v.id,
-                v.sku.as_str(),
-                v.stock - was,
-                v.stock,
-                &admin.name,
-                "Set in the product form",
-            )
-            .await?;
-        }
+    state.search.apply(std::slice::from_ref(&saved.0), &[])?;
+    Ok(saved)
+}
+
+/// At most this many new pictures come with one save of the product form.
+pub const MAX_PICTURES_PER_SAVE: usize = 6;
+
+/// Deletes pictures that no product shows any more (original and resized files).
+#[cfg(feature = "ssr")]
+async fn forget_pictures(db: &mongodb::Database, images: &[super::store::ProductImage]) {
+    for img in images {
+        super::images::delete(db, &img.id).await;
+        super::images::delete_files(db, img).await;
     }
-    state.search.apply(std::slice::from_ref(&saved), &[])?;
-    Ok(saved.id.to_hex())
 }
 
 #[server(endpoint = "admin/products/status")]
@@ -428,11 +538,6 @@ pub async fn delete_product(id: String, confirm: Option<String>) -> Result<(), A
     tracing::info!(product_id = %oid, "product deleted");
     crate::kernel::web::redirect("/admin/products?deleted=1");
     Ok(())
-}
-
-#[cfg(feature = "ssr")]
-fn expected_stock_of(raw: &Option<String>) -> Option<i64> {
-    raw.as_deref().and_then(|s| s.trim().parse::<i64>().ok())
 }
 
 /// Adds or removes units of one variant (e.g. "+10" after a delivery, "-2" for
@@ -619,12 +724,12 @@ pub async fn save_options(id: String, options: OptionsForm) -> Result<(), AppErr
     }
 }
 
-/// Saves the variant table: SKU, price, compare-at price, stock, weight and
-/// picture of every variant. Stock is saved only where nobody changed it since
-/// the table was shown; each stock change is kept in the history.
+/// Saves the variant table: SKU, price, compare-at price, weight and picture of
+/// every variant. Stock is not in it (it changes through stock adjustments); the
+/// save is refused when an order or another admin changed the variants meanwhile.
 #[server(endpoint = "admin/products/variants")]
 pub async fn save_variants(id: String, variants: VariantsForm) -> Result<(), AppError> {
-    let admin = require_admin().await?;
+    require_admin().await?;
     let state = app_state()?;
     let oid = parse_id(&id)?;
     let rows = variants.validate(state.settings.currency)?;
@@ -645,7 +750,6 @@ pub async fn save_variants(id: String, variants: VariantsForm) -> Result<(), App
         return Err(stale());
     }
     let mut next = Vec::with_capacity(rows.len());
-    let mut changes = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let Some(current) = ObjectId::parse_str(&row.id)
             .ok()
@@ -653,9 +757,6 @@ pub async fn save_variants(id: String, variants: VariantsForm) -> Result<(), App
         else {
             return Err(stale());
         };
-        if current.stock != row.stock_was {
-            return Err(stale());
-        }
         let image_id = match &row.image_id {
             Some(img) => Some(
                 ObjectId::parse_str(img)
@@ -670,21 +771,13 @@ pub async fn save_variants(id: String, variants: VariantsForm) -> Result<(), App
             ),
             None => None,
         };
-        if row.stock != current.stock {
-            changes.push((
-                current.id,
-                row.sku.clone(),
-                row.stock - current.stock,
-                row.stock,
-            ));
-        }
         next.push(store::Variant {
             id: current.id,
             sku: row.sku.clone(),
             options: current.options.clone(),
             price: row.price.minor(),
             compare_at: row.compare_at.map(|c| c.minor()),
-            stock: row.stock,
+            stock: current.stock,
             weight_grams: row.weight_grams,
             image_id,
         });
@@ -707,19 +800,6 @@ pub async fn save_variants(id: String, variants: VariantsForm) -> Result<(), App
                 other => keep(other),
             })?
             .ok_or_else(stale)?;
-    for (vid, sku, delta, after) in changes {
-        super::stock::record(
-            &state.db,
-            oid,
-            vid,
-            sku.as_str(),
-            delta,
-            after,
-            &admin.name,
-            "Set in the variant table",
-        )
-        .await?;
-    }
     state.search.apply(std::slice::from_ref(&saved), &[])?;
     Ok(())
 }

@@ -492,7 +492,7 @@ pub fn check(rows: &[Row], currency: Currency) -> (Plan, Vec<RowError>) {
             featured: None,
             sku: None,
         };
-        match form.validate_for(currency, false) {
+        match form.validate_for(currency, false, true) {
             Ok(valid) => {
                 if has_fields {
                     planned.name = Some(valid.name);

@@ -431,12 +431,56 @@ pub async fn save_upload(
     bytes: Vec<u8>,
     alt: &str,
 ) -> std::result::Result<(ProductImage, super::pictures::Processed), AppError> {
+    let alt = clean_alt(alt)?;
+    let checked = check_upload(bytes).await?;
+    let image = store_checked(db, &checked, &alt).await?;
+    Ok((image, checked.processed))
+}
+
+/// An upload that was read, checked and resized, not stored yet.
+pub struct CheckedUpload {
+    original: Vec<u8>,
+    content_type: &'static str,
+    processed: super::pictures::Processed,
+}
+
+/// Reads the type from the bytes, decodes and resizes (on a blocking thread).
+/// Refusals are field errors on `image` saying why.
+pub async fn check_upload(bytes: Vec<u8>) -> std::result::Result<CheckedUpload, AppError> {
     let content_type = sniff_image_type(&bytes).ok_or_else(|| {
         AppError::field(
             "image",
             "That file is not a PNG, JPEG, GIF or WebP picture.",
         )
     })?;
+    let original = bytes.clone();
+    let processed = process(bytes).await?;
+    Ok(CheckedUpload {
+        original,
+        content_type,
+        processed,
+    })
+}
+
+/// Stores a checked upload: its resized files and the original.
+pub async fn store_checked(
+    db: &Database,
+    upload: &CheckedUpload,
+    alt: &str,
+) -> std::result::Result<ProductImage, AppError> {
+    store_processed(db, &upload.processed).await?;
+    let image_id = store_image(db, &upload.original, upload.content_type).await?;
+    Ok(record(
+        image_id,
+        alt.to_string(),
+        upload.content_type,
+        &upload.processed,
+    ))
+}
+
+/// A picture's description as typed: trimmed, at most 200 characters, no
+/// control characters.
+pub fn clean_alt(alt: &str) -> std::result::Result<String, AppError> {
     let alt = alt.trim().chars().take(200).collect::<String>();
     if crate::shared::text::has_stray_control(&alt, false) {
         return Err(AppError::field(
@@ -444,11 +488,7 @@ pub async fn save_upload(
             "The description of the picture contains characters we cannot use.",
         ));
     }
-    let original = bytes.clone();
-    let processed = process(bytes).await?;
-    store_processed(db, &processed).await?;
-    let image_id = store_image(db, &original, content_type).await?;
-    Ok((record(image_id, alt, content_type, &processed), processed))
+    Ok(alt)
 }
 
 fn too_large() -> AppError {

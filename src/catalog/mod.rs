@@ -10,6 +10,8 @@ pub mod csv;
 #[cfg(feature = "ssr")]
 pub mod demo_art;
 #[cfg(feature = "ssr")]
+pub mod editor;
+#[cfg(feature = "ssr")]
 pub mod images;
 #[cfg(feature = "ssr")]
 pub mod import;
@@ -108,6 +110,17 @@ mod server {
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 images::MAX_UPLOAD_BODY,
             ));
+        let editor = axum::Router::new()
+            .route(
+                "/admin/products/save",
+                axum::routing::post(super::editor::save),
+            )
+            .layer(axum::extract::DefaultBodyLimit::max(
+                super::editor::MAX_BODY,
+            ))
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                super::editor::MAX_BODY,
+            ));
         let imports = axum::Router::new()
             .route(
                 "/admin/products/import/upload",
@@ -132,6 +145,7 @@ mod server {
                 axum::routing::get(super::import::download),
             )
             .merge(uploads)
+            .merge(editor)
             .merge(imports)
     }
 }

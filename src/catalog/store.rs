@@ -634,16 +634,17 @@ pub fn new_product(
     }
 }
 
-/// Saves the edited product fields. For a product without options, the form's
-/// price, SKU and stock go to its one variant; stock is set as an absolute number
-/// only if nobody changed it since the form was loaded (`expected_stock`), so an
-/// admin's save never overwrites units sold meanwhile.
+/// Saves the edited product fields and adds `new_images` in the same write. For
+/// a product without options, the form's price and SKU go to its one variant.
+/// Stock is not part of it: it changes only through stock adjustments (kept in
+/// the history) and orders. None when the product is gone or its one variant was
+/// replaced meanwhile.
 pub async fn update_product(
     db: &Database,
     current: &Product,
     valid: &ValidProduct,
     category_id: Option<ObjectId>,
-    expected_stock: Option<i64>,
+    new_images: &[ProductImage],
 ) -> Result<Option<Product>> {
     let mut set = doc! {
         "name": &valid.name,
@@ -666,19 +667,38 @@ pub async fn update_product(
         if let Some(sku) = &valid.sku {
             set.insert("variants.0.sku", sku.as_str());
         }
-        if let (Some(expected), Some(stock)) = (expected_stock, valid.stock) {
-            if expected != stock {
-                set.insert("stock", stock);
-                set.insert("variants.0.stock", stock);
-                filter.insert("stock", expected);
-            }
-        }
+    }
+    let mut update = doc! { "$set": set };
+    if !new_images.is_empty() {
+        let imgs = mongodb::bson::to_bson(new_images)
+            .map_err(|e| Error::internal_from("encoding product pictures", e))?;
+        update.insert("$push", doc! { "images": { "$each": imgs } });
     }
     let updated = products(db)
-        .find_one_and_update(filter, doc! { "$set": set })
+        .find_one_and_update(filter, update)
         .return_document(ReturnDocument::After)
         .await
         .map_err(on_product_unique)?;
+    Ok(updated)
+}
+
+/// Takes pictures off a product; variants that showed one fall back to the
+/// product's first. The product as saved, None when it is gone.
+pub async fn pull_images(
+    db: &Database,
+    id: &ObjectId,
+    image_ids: &[ObjectId],
+) -> Result<Option<Product>> {
+    let updated = products(db)
+        .find_one_and_update(
+            doc! { "_id": id },
+            doc! {
+                "$pull": { "images": { "id": { "$in": image_ids } } },
+                "$set": { "updated_at": DateTime::now() },
+            },
+        )
+        .return_document(ReturnDocument::After)
+        .await?;
     Ok(updated)
 }
 

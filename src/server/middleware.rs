@@ -186,7 +186,21 @@ pub async fn explain_upload_too_large(req: Request, next: Next) -> Response {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    let back = req.uri().path().trim_end_matches("/images").to_string();
+    let path = req.uri().path();
+    let product_form = path == "/admin/products/save";
+    let back = if product_form {
+        // The product form: back to the page it was sent from (same origin only;
+        // cross-origin posts are refused before this).
+        req.headers()
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| r.parse::<http::Uri>().ok())
+            .map(|u| u.path().to_string())
+            .filter(|p| p.starts_with("/admin/products/"))
+            .unwrap_or_else(|| "/admin/products/new".to_string())
+    } else {
+        path.trim_end_matches("/images").to_string()
+    };
     let res = next.run(req).await;
     if res.status() != StatusCode::PAYLOAD_TOO_LARGE {
         return res;
@@ -195,7 +209,19 @@ pub async fn explain_upload_too_large(req: Request, next: Next) -> Response {
         "pictures may be at most {} MB",
         crate::catalog::images::MAX_IMAGE_BYTES / (1024 * 1024)
     );
-    if wants_html {
+    if wants_html && product_form {
+        crate::kernel::web::redirect_response(&crate::catalog::editor::with_error(
+            &back,
+            AppError::field(
+                "pictures",
+                format!(
+                    "That was too much to send at once: one save takes at most {} pictures of up to {} MB each. Nothing was saved.",
+                    crate::catalog::api::MAX_PICTURES_PER_SAVE,
+                    crate::catalog::images::MAX_IMAGE_BYTES / (1024 * 1024)
+                ),
+            ),
+        ))
+    } else if wants_html {
         crate::kernel::web::redirect_response(&format!(
             "{back}?image_error={}",
             crate::shared::text::url_encode(&format!("That file is too large: {message}."))
@@ -232,7 +258,9 @@ pub const PAGE_DEADLINE: Duration = Duration::from_secs(4);
 pub const PAYMENT_DEADLINE: Duration = Duration::from_secs(25);
 
 fn deadline_for(path: &str) -> Option<Duration> {
-    if path.starts_with("/admin/products/") && path.ends_with("/images") {
+    if path == "/admin/products/save"
+        || (path.starts_with("/admin/products/") && path.ends_with("/images"))
+    {
         // Uploads stream the body: the client's network speed is not ours to cap.
         return None;
     }

@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use oxcart::catalog::store::{self, Product};
-use oxcart::catalog::types::{ProductStatus, SearchQuery, SearchResults, Sort, StatusFilter};
+use oxcart::catalog::types::{
+    ProductStatus, SearchQuery, SearchResults, Sort, StatusFilter, StockHistory,
+};
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, Browser, TestApp};
 
 /// Waits (at most a second) until `app`'s search index has caught up with every
 /// write made so far, then checks once: a change stream flush, never a poll.
@@ -166,12 +168,18 @@ async fn admin_creates_edits_archives_and_deletes_a_product() {
     let hits = search(&app, &[("q", "oak lamp")]).await;
     assert_eq!(hits.items[0].id, id);
 
-    // Edit.
-    let mut edit = product_form("Oak Desk Lamp", "39", "12");
+    // Edit. Stock is not the form's to change (adjustments are): a typed stock
+    // is ignored.
+    let mut edit = product_form("Oak Desk Lamp", "39", "99");
     edit.push(("id", id.clone()));
-    edit.push(("expected_stock", "12".into()));
     let res = admin.call("admin/products/save", &as_refs(&edit)).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let stock_now = store::find_by_id(&app.state.core.db, &ObjectId::parse_str(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .stock;
+    assert_eq!(stock_now, 12);
     assert_eq!(
         search(&app, &[("q", "oak lamp")]).await.items[0]
             .price
@@ -505,6 +513,210 @@ async fn pictures_are_resized_stored_and_served_with_long_caching() {
     assert!(hit.items[0].picture.is_placeholder());
     assert_eq!(hit.items[0].picture.url(320), "/placeholder.svg");
     assert_eq!(app.get("/placeholder.svg").await.status(), 200);
+}
+
+/// The admin's product form as a browser sends it (multipart, with its files).
+fn product_form_post(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    for (name, bytes) in files {
+        form = form.part(
+            "pictures",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+    }
+    form
+}
+
+async fn post_product_form(
+    who: &Browser,
+    from: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &[u8])],
+) -> reqwest::Response {
+    who.client
+        .post(who.url("/admin/products/save"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("origin", who.url(""))
+        .header("referer", who.url(from))
+        .multipart(product_form_post(fields, files))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_product_form_creates_a_product_with_its_pictures_in_one_post() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let db = &app.state.core.db;
+    let fields = [
+        ("form[name]", "Walnut Tray"),
+        ("form[slug]", ""),
+        ("form[description]", "Holds keys & coins."),
+        ("form[price]", "24.50"),
+        ("form[category_id]", ""),
+        ("form[tags]", "tray, wood"),
+        ("form[stock]", "7"),
+        ("form[status]", "active"),
+        ("alt", "A walnut tray"),
+    ];
+    let png = picture(800, 600, image::ImageFormat::Png);
+    let jpeg = picture(400, 400, image::ImageFormat::Jpeg);
+    let products = || async {
+        db.collection::<Document>("products")
+            .count_documents(doc! {})
+            .await
+            .unwrap()
+    };
+
+    // Only admins: a visitor is sent to sign in, a customer is refused.
+    let guest = post_product_form(&app.browser(), "/admin/products/new", &fields, &[]).await;
+    assert_eq!(guest.status(), 303);
+    assert!(location(&guest).starts_with("/login?next="));
+    let (customer, _) = app.customer().await;
+    let refused = post_product_form(&customer, "/admin/products/new", &fields, &[]).await;
+    assert_eq!(refused.status(), 403);
+
+    // One file is not a picture: nothing is stored, and the form comes back with
+    // the message and what was typed.
+    let before = stored_pictures(&app).await;
+    let res = post_product_form(
+        &admin,
+        "/admin/products/new",
+        &fields,
+        &[("tray.png", &png), ("notes.txt", b"just some words")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let back = location(&res);
+    assert!(back.starts_with("/admin/products/new?__path="), "{back}");
+    assert_eq!(stored_pictures(&app).await, before);
+    assert_eq!(products().await, 0);
+    let page = admin.get(&back).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(
+            "“notes.txt” was not added: That file is not a PNG, JPEG, GIF or WebP picture."
+        ),
+        "the message is on the form"
+    );
+    assert!(
+        html.contains("value=\"Walnut Tray\""),
+        "the typed name is kept"
+    );
+    let textarea = html
+        .find("<textarea")
+        .map(|i| &html[i..(i + 200).min(html.len())])
+        .unwrap_or("no textarea");
+    assert!(
+        textarea.contains(">Holds keys &amp; coins.</textarea>")
+            || textarea.contains(">Holds keys & coins.</textarea>"),
+        "the description is kept: {textarea}"
+    );
+
+    // A field error is shown the same way, before any picture is read.
+    let mut bad = fields.to_vec();
+    bad[3] = ("form[price]", "twelve");
+    let res = post_product_form(&admin, "/admin/products/new", &bad, &[("tray.png", &png)]).await;
+    let html = admin.get(&location(&res)).await.text().await.unwrap();
+    assert!(html.contains("value=\"twelve\""), "the typed price is kept");
+    assert_eq!(stored_pictures(&app).await, before);
+
+    // Both pictures good: the product is created with them, in one post.
+    let res = post_product_form(
+        &admin,
+        "/admin/products/new",
+        &fields,
+        &[("tray.png", &png), ("tray-top.jpg", &jpeg)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    let id = to
+        .strip_prefix("/admin/products/")
+        .and_then(|r| r.strip_suffix("?created=1"))
+        .unwrap_or_else(|| panic!("{to}"))
+        .to_string();
+    let oid = ObjectId::parse_str(&id).unwrap();
+    let p = store::find_by_id(db, &oid).await.unwrap().unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.price, p.stock),
+        ("Walnut Tray", 2450, 7)
+    );
+    assert_eq!(p.images.len(), 2);
+    assert!(p
+        .images
+        .iter()
+        .all(|i| i.alt == "A walnut tray" && !i.widths.is_empty()));
+    assert_eq!((p.images[0].width, p.images[0].height), (800, 600));
+    assert_eq!(stored_pictures(&app).await.1, before.1 + 2);
+    let created = admin.get(&to).await.text().await.unwrap();
+    assert!(created.contains("The product was created."));
+    // The opening stock is the first entry of its history.
+    let history: StockHistory = admin
+        .call_ok("admin/products/stock-history", &[("id", &id)])
+        .await;
+    assert_eq!(history.entries.len(), 1);
+    assert_eq!(
+        (history.entries[0].delta, history.entries[0].note.as_str()),
+        (7, "Opening stock")
+    );
+    // The shop shows the first picture right away.
+    let first_key = p.images[0].key.clone().unwrap();
+    let shop = app.get("/products/walnut-tray").await.text().await.unwrap();
+    assert!(shop.contains(&format!("/images/{first_key}-")));
+
+    // Editing: take the first picture off, add another, change the price; a
+    // typed stock changes nothing.
+    let first_id = p.images[0].id.to_hex();
+    let second_id = p.images[1].id;
+    let third = picture(300, 200, image::ImageFormat::Png);
+    let from = format!("/admin/products/{id}");
+    let mut edit = fields.to_vec();
+    edit[3] = ("form[price]", "19.00");
+    edit[6] = ("form[stock]", "99");
+    edit.push(("id", &id));
+    edit.push(("remove_image", &first_id));
+    let res = post_product_form(&admin, &from, &edit, &[("side.png", &third)]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), format!("{from}?saved=1"));
+    let p = store::find_by_id(db, &oid).await.unwrap().unwrap();
+    assert_eq!((p.price, p.stock), (1900, 7));
+    assert_eq!(p.images.len(), 2);
+    assert_eq!(p.images[0].id, second_id);
+    assert_eq!(p.images[1].width, 300);
+    assert_eq!(
+        admin.get(&format!("/images/{first_id}")).await.status(),
+        404
+    );
+
+    // A caller that is not a browser gets JSON: field errors as a 422.
+    let res = admin
+        .client
+        .post(admin.url("/admin/products/save"))
+        .multipart(product_form_post(
+            &[("form[name]", ""), ("form[price]", "1")],
+            &[],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["fields"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["field"] == "name")),
+        "{body}"
+    );
 }
 
 async fn search(app: &TestApp, params: &[(&str, &str)]) -> SearchResults {

@@ -60,15 +60,18 @@ impl ProductForm {
     /// Validates every field of a new product or one without options (price and
     /// stock required); field errors carry the entered values back.
     pub fn validate(&self, currency: Currency) -> Result<ValidProduct, AppError> {
-        self.validate_for(currency, true)
+        self.validate_for(currency, true, true)
     }
 
     /// Validates; with `single_variant` false (a product with options) price and
     /// stock may be left empty: its variants carry them.
+    /// With `with_stock` false (editing a saved product, whose stock changes only
+    /// through stock adjustments) the stock field is ignored.
     pub fn validate_for(
         &self,
         currency: Currency,
         single_variant: bool,
+        with_stock: bool,
     ) -> Result<ValidProduct, AppError> {
         let mut errors = FormErrors::new();
         let name = self.name.trim().to_string();
@@ -130,6 +133,7 @@ impl ProductForm {
             errors.add("tags", "A tag contains characters we cannot use.");
         }
         let stock = match self.stock.trim().parse::<i64>() {
+            _ if !with_stock => None,
             Ok(s) if s < 0 => {
                 errors.add("stock", "Stock cannot be negative.");
                 None

@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::query::MAX_STOCK;
 use crate::shared::text::has_stray_control;
 use crate::shared::{AppError, Currency, FormErrors, Money, Sku};
 
@@ -167,10 +166,6 @@ pub struct VariantRowForm {
     pub price: String,
     #[serde(default)]
     pub compare_at: String,
-    pub stock: String,
-    /// The stock the table showed, so a change made meanwhile (a sale) is not
-    /// overwritten.
-    pub stock_was: String,
     #[serde(default)]
     pub weight: String,
     /// One of the product's pictures (id), or empty.
@@ -192,8 +187,6 @@ pub struct ValidVariantRow {
     pub sku: Sku,
     pub price: Money,
     pub compare_at: Option<Money>,
-    pub stock: i64,
-    pub stock_was: i64,
     pub weight_grams: Option<i64>,
     pub image_id: Option<String>,
 }
@@ -201,16 +194,6 @@ pub struct ValidVariantRow {
 /// The form key of a field of row `i`: `variant-3-price`.
 pub fn row_key(i: usize, field: &str) -> String {
     format!("variant-{i}-{field}")
-}
-
-/// A whole number of units between 0 and the maximum.
-fn parse_stock(raw: &str) -> Result<i64, String> {
-    match raw.trim().parse::<i64>() {
-        Ok(n) if (0..=MAX_STOCK).contains(&n) => Ok(n),
-        Ok(_) => Err(format!("Enter a number from 0 to {MAX_STOCK}.")),
-        Err(_) if raw.trim().is_empty() => Err("Enter how many are in stock (0 or more).".into()),
-        Err(_) => Err("Enter a whole number, like 12.".into()),
-    }
 }
 
 /// An optional weight in grams.
@@ -254,7 +237,6 @@ impl VariantsForm {
             out.push((row_key(i, "sku"), r.sku.clone()));
             out.push((row_key(i, "price"), r.price.clone()));
             out.push((row_key(i, "compare_at"), r.compare_at.clone()));
-            out.push((row_key(i, "stock"), r.stock.clone()));
             out.push((row_key(i, "weight"), r.weight.clone()));
             out.push((row_key(i, "image_id"), r.image_id.clone()));
         }
@@ -285,31 +267,16 @@ impl VariantsForm {
                 &row_key(i, "compare_at"),
                 parse_compare_at(&r.compare_at, price, currency),
             );
-            let stock = errors.check(&row_key(i, "stock"), parse_stock(&r.stock));
-            let stock_was = r.stock_was.trim().parse::<i64>().ok();
-            if stock_was.is_none() {
-                return Err(AppError::BadRequest(
-                    "The variant table was damaged; reload the page and try again.".into(),
-                ));
-            }
             let weight = errors.check(&row_key(i, "weight"), parse_weight(&r.weight));
             let image_id = Some(r.image_id.trim().to_string()).filter(|s| !s.is_empty());
-            if let (
-                Some(sku),
-                Some(price),
-                Some(compare_at),
-                Some(stock),
-                Some(stock_was),
-                Some(weight),
-            ) = (sku, price, compare_at, stock, stock_was, weight)
+            if let (Some(sku), Some(price), Some(compare_at), Some(weight)) =
+                (sku, price, compare_at, weight)
             {
                 out.push(ValidVariantRow {
                     id: r.id.trim().to_string(),
                     sku,
                     price,
                     compare_at,
-                    stock,
-                    stock_was,
                     weight_grams: weight,
                     image_id,
                 });
@@ -391,8 +358,6 @@ mod tests {
             sku: sku.into(),
             price: price.into(),
             compare_at: compare.into(),
-            stock: "3".into(),
-            stock_was: "3".into(),
             ..Default::default()
         };
         let f = VariantsForm {
