@@ -81,18 +81,72 @@ start_maildev() {
   wait_http "http://127.0.0.1:$web/api/healthz" 30 "maildev" || { tail -20 "$logfile" >&2; return 1; }
 }
 
-# build_release: the release server and WASM bundle, through cargo-leptos.
+# Everything a build is made from (a change to any of these means rebuilding).
+BUILD_INPUTS=(src style public assets crates Cargo.toml Cargo.lock build.rs)
+
+# up_to_date STAMP OUTPUT...: true when STAMP and every OUTPUT exist and no build
+# input changed since STAMP was written (a finished build writes it).
+up_to_date() {
+  local stamp=$1; shift
+  [ "${OXCART_FORCE_BUILD:-0}" = 1 ] && return 1
+  [ -f "$stamp" ] || return 1
+  local f
+  for f in "$@"; do [ -e "$f" ] || return 1; done
+  local inputs=() i
+  for i in "${BUILD_INPUTS[@]}"; do [ -e "$ROOT/$i" ] && inputs+=("$ROOT/$i"); done
+  [ -z "$(find "${inputs[@]}" -newer "$stamp" -not -path '*/node_modules/*' -print -quit 2>/dev/null)" ]
+}
+
+# stamped STAMP COMMAND...: runs COMMAND and, if it succeeds, records that the
+# build inputs as they were when it started are built (files changed while it ran
+# stay newer than the stamp).
+stamped() {
+  local stamp=$1; shift
+  mkdir -p "$(dirname "$stamp")"
+  touch "$stamp.new"
+  "$@" && mv "$stamp.new" "$stamp"
+}
+
+# The release server's path, and the hashed bundle file names (cargo-leptos's hash.txt).
+release_bin() { echo "$CARGO_TARGET_DIR/release/oxcart"; }
+release_hash_file() { echo "$CARGO_TARGET_DIR/release/hash.txt"; }
+# release_asset EXT: the bundle file with that extension (wasm, js or css), hashed name.
+release_asset() {
+  local hash
+  hash=$(awk -F': ' -v ext="$1" '$1 == ext {print $2}' "$(release_hash_file)" 2>/dev/null)
+  echo "$ROOT/target/site/pkg/oxcart${hash:+.$hash}.$1"
+}
+
+# build_release: the release server and WASM bundle (cargo-leptos, content-hashed
+# file names), then brotli and gzip copies of the bundle. Skipped when nothing it
+# is built from changed since the last one (OXCART_FORCE_BUILD=1 forces it).
 build_release() {
-  (cd "$ROOT" && cargo leptos build --release)
+  local stamp="$CARGO_TARGET_DIR/release/.oxcart-release-stamp"
+  if up_to_date "$stamp" "$(release_bin)" "$(release_hash_file)" "$(release_asset wasm)" "$(release_asset wasm).br"; then
+    log "release build is up to date (no source changed since it was made)"
+    return 0
+  fi
+  stamped "$stamp" _build_release
+}
+_build_release() {
+  (cd "$ROOT" && cargo leptos build --release) &&
+    "$(release_bin)" compress-assets "$ROOT/target/site/pkg"
 }
 
 # build_tools BIN...: developer tools from the workspace (the local Stripe, the load
 # generator). Built together with the shop's package so features unify the same
 # way as in the test build, which therefore shares every compiled dependency.
 build_tools() {
-  local args=()
+  local args=() outputs=()
   local b
-  for b in "$@"; do args+=(--bin "$b"); done
+  for b in "$@"; do args+=(--bin "$b"); outputs+=("$CARGO_TARGET_DIR/release/$b"); done
+  local stamp="$CARGO_TARGET_DIR/release/.oxcart-tools-stamp-$(echo "$@" | tr ' ' '-')"
+  if up_to_date "$stamp" "${outputs[@]}"; then
+    return 0
+  fi
+  stamped "$stamp" _build_tools "${args[@]}"
+}
+_build_tools() {
   (cd "$ROOT" && cargo build --release -p oxcart -p oxcart-stripe-local -p oxcart-bench \
-    --no-default-features --features oxcart/ssr "${args[@]}")
+    --no-default-features --features oxcart/ssr "$@")
 }

@@ -1,7 +1,7 @@
 //! The HTML shell, the route table, and the 404 page.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Meta, MetaTags};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -41,6 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script nonce=leptos::nonce::use_nonce().map(|n| n.to_string())>
                     "document.documentElement.classList.add('js')"
                 </script>
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -57,7 +58,6 @@ pub fn App() -> impl IntoView {
     provide_context(HeaderVersion(RwSignal::new(0)));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/oxcart.css" />
         <ShopTitle shop="oxcart" />
         <Router>
             {crate::cart::pages::provide_add_to_cart()}

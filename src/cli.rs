@@ -40,6 +40,13 @@ pub enum Command {
         #[command(subcommand)]
         action: ProductsCommand,
     },
+    /// Write brotli and gzip copies of the built bundle (CSS, JS, WASM) next to
+    /// it, so the shop serves them precompressed (the build scripts run it).
+    CompressAssets {
+        /// The bundle directory (the site root's `pkg`).
+        #[arg(default_value = "target/site/pkg")]
+        dir: std::path::PathBuf,
+    },
     /// Create an admin account, or make an existing account an admin.
     /// The password is read from OXCART_ADMIN_PASSWORD, or asked for at a prompt.
     CreateAdmin {

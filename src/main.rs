@@ -42,6 +42,26 @@ async fn main() -> ExitCode {
         Command::CreateAdmin { email, name } => {
             create_admin(settings, &email, name.as_deref()).await
         }
+        Command::CompressAssets { dir } => compress_assets(&dir),
+    }
+}
+
+fn compress_assets(dir: &std::path::Path) -> ExitCode {
+    match oxcart::server::assets::compress_dir(dir) {
+        Ok(files) if files.is_empty() => {
+            eprintln!("oxcart: nothing to compress in {}", dir.display());
+            ExitCode::FAILURE
+        }
+        Ok(files) => {
+            for (name, raw, br, gz) in files {
+                println!("{name}: {raw} bytes, brotli {br}, gzip {gz}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("oxcart: cannot compress {}: {e}", dir.display());
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -105,8 +105,11 @@ pub async fn list_categories() -> Result<Vec<CategoryView>, AppError> {
 pub async fn product_by_slug(slug: String) -> Result<ProductDetail, AppError> {
     let state = app_state()?;
     let slug = Slug::parse(slug.trim()).map_err(|_| AppError::NotFound)?;
-    let product = store::find_by_slug(&state.db, &slug)
-        .await?
+    // From this instance's memory, kept in sync with the database by the change
+    // stream (as search is): no database round trip for a product page.
+    let product = state
+        .search
+        .product_by_slug(slug.as_str())
         .ok_or(AppError::NotFound)?;
     if product.status != super::types::ProductStatus::Active {
         let is_admin = crate::kernel::auth::current_caller()
@@ -116,7 +119,8 @@ pub async fn product_by_slug(slug: String) -> Result<ProductDetail, AppError> {
             return Err(AppError::NotFound);
         }
     }
-    let mut detail = detail_of(&state.db, &product).await?;
+    let breadcrumbs = state.search.category_path(product.category_id);
+    let mut detail = product.detail(breadcrumbs.last().cloned(), breadcrumbs);
     detail.related = related_to(&state, &detail).await;
     detail.structured_data = structured_data(&detail, &state.settings.base_url());
     Ok(detail)

@@ -231,21 +231,31 @@ pub async fn explain_upload_too_large(req: Request, next: Next) -> Response {
     }
 }
 
-/// Static assets may be cached but must be revalidated (their names are not hashed);
-/// pages and API answers are private to the person.
+/// The bundle's content-hashed files are cached for a year; other static files
+/// may be cached but must be revalidated; pages and API answers are private to
+/// the person.
 pub async fn cache_headers(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let mut res = next.run(req).await;
     if res.headers().contains_key(header::CACHE_CONTROL) {
         return res;
     }
-    let value = if path.starts_with("/pkg/") || path.starts_with("/favicon") {
-        "public, max-age=300, must-revalidate"
-    } else {
-        "no-store"
+    let value = match path.strip_prefix("/pkg/") {
+        // Named by content: a new build has new names.
+        Some(file) if super::assets::is_content_hashed(file.rsplit('/').next().unwrap_or(file)) => {
+            "public, max-age=31536000, immutable"
+        }
+        Some(_) => "public, max-age=300, must-revalidate",
+        None if path.starts_with("/favicon") => "public, max-age=300, must-revalidate",
+        None => "no-store",
     };
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    if path.starts_with("/pkg/") {
+        // The same address answers brotli, gzip or plain bytes.
+        res.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     res
 }
 

@@ -2,9 +2,11 @@
 //! middleware, prepares the database and starts the background workers. Only the
 //! binary (and the tests, which start the real app) import it; no feature does.
 
+pub mod assets;
 pub mod health;
 pub mod logging;
 pub mod middleware;
+pub mod page_cache;
 pub mod router;
 pub mod startup;
 
@@ -32,6 +34,8 @@ pub struct AppState {
     pub catalog: Catalog,
     pub payments: Payments,
     pub directory: SharedDirectory,
+    /// Rendered catalog pages for visitors without a session.
+    pub pages: Arc<page_cache::PageCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -90,6 +94,15 @@ impl AppState {
         if leptos_options.output_name.is_empty() {
             leptos_options.output_name = "oxcart".into();
         }
+        // cargo-leptos names the bundle by content and writes the names into
+        // hash.txt beside the binary; use them when they are there.
+        leptos_options.hash_files = std::env::current_exe()
+            .ok()
+            .and_then(|exe| {
+                exe.parent()
+                    .map(|d| d.join(leptos_options.hash_file.as_ref()))
+            })
+            .is_some_and(|f| f.exists());
         let payments: Payments = Arc::new(crate::payments::StripeGateway::new(&settings.stripe)?);
         let catalog = Catalog::new(settings.currency)?;
         let core = Core::connect(settings).await;
@@ -102,6 +115,7 @@ impl AppState {
             catalog,
             payments,
             directory,
+            pages: Arc::default(),
         })
     }
 

@@ -50,12 +50,22 @@ pub fn router(state: AppState) -> Router {
         .merge(
             crate::catalog::routes::<AppState>()
                 .layer(middleware::from_fn(mw::explain_upload_too_large)),
+        )
+        .nest_service(
+            "/pkg",
+            super::assets::pkg_service(std::path::Path::new(
+                state.leptos_options.site_root.as_ref(),
+            )),
         );
 
     pages
         .layer(crate::kernel::session::layer(
             &state.core.db,
             &state.core.settings,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::page_cache::serve,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -973,6 +973,116 @@ async fn relevance_puts_the_exact_name_first_and_tolerates_a_typo() {
     assert!(!nothing.suggestions.is_empty());
 }
 
+fn nonce_in_header(res: &reqwest::Response) -> String {
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    let start = csp.find("'nonce-").expect("a page has a nonce") + 7;
+    csp[start..start + csp[start..].find('\'').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn product_pages_come_from_memory_and_follow_database_changes_within_a_second() {
+    let app = spawn_app().await;
+    let products = app.state.core.db.collection::<Document>("products");
+    let id =
+        ObjectId::parse_str(make_product(&app, "Velvet Otter Cushion", 2500, 4).await).unwrap();
+    products
+        .update_one(
+            doc! { "_id": id },
+            doc! { "$set": { "slug": "velvet-otter-cushion" } },
+        )
+        .await
+        .unwrap();
+    let page = |path: &'static str| {
+        let app = &app;
+        async move {
+            let res = app.get(path).await;
+            let status = res.status();
+            let nonce = (status == 200).then(|| nonce_in_header(&res));
+            let html = res.text().await.unwrap();
+            if let Some(n) = &nonce {
+                assert!(
+                    html.contains(&format!("nonce=\"{n}\"")),
+                    "the page uses its header's nonce"
+                );
+            }
+            (status, nonce, html)
+        }
+    };
+    let shows = |path: &'static str, text: &'static str| {
+        let page = &page;
+        move || async move {
+            let (status, _, html) = page(path).await;
+            status == 200 && html.contains(text)
+        }
+    };
+    assert!(
+        synced_within_a_second(&app, shows("/products/velvet-otter-cushion", "$25.00")).await,
+        "a new product has its page"
+    );
+    // Visitors without a session get the same page, each answer with its own nonce.
+    let (_, n1, first) = page("/products/velvet-otter-cushion").await;
+    let (_, n2, second) = page("/products/velvet-otter-cushion").await;
+    let (n1, n2) = (n1.unwrap(), n2.unwrap());
+    assert_ne!(n1, n2);
+    assert_eq!(first.replace(&n1, "NONCE"), second.replace(&n2, "NONCE"));
+    let (_, _, listing) = page("/products").await;
+    assert!(listing.contains("Velvet Otter Cushion"));
+
+    // The database changes: every page follows within a second.
+    products
+        .update_one(
+            doc! { "_id": id },
+            doc! { "$set": { "price": 1900_i64, "variants.0.price": 1900_i64, "name": "Velvet Badger Cushion" } },
+        )
+        .await
+        .unwrap();
+    assert!(
+        synced_within_a_second(&app, shows("/products/velvet-otter-cushion", "$19.00")).await,
+        "a price change reaches the product page"
+    );
+    assert!(page("/products").await.2.contains("Velvet Badger Cushion"));
+    // A signed-in shopper gets a page rendered for them, not a visitor's page.
+    let (shopper, _) = app.customer().await;
+    let mine = shopper
+        .get("/products/velvet-otter-cushion")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(mine.contains("Sam Shopper"), "the header names the shopper");
+    assert!(!page("/products/velvet-otter-cushion")
+        .await
+        .2
+        .contains("Sam Shopper"));
+
+    // A new address: the old one is gone, the new one answers.
+    products
+        .update_one(
+            doc! { "_id": id },
+            doc! { "$set": { "slug": "velvet-badger-cushion" } },
+        )
+        .await
+        .unwrap();
+    assert!(
+        synced_within_a_second(&app, shows("/products/velvet-badger-cushion", "$19.00")).await,
+        "the new address answers"
+    );
+    assert_eq!(page("/products/velvet-otter-cushion").await.0, 404);
+    // Archived: gone for visitors.
+    products
+        .update_one(
+            doc! { "_id": id },
+            doc! { "$set": { "status": "archived" } },
+        )
+        .await
+        .unwrap();
+    let gone = || async { page("/products/velvet-badger-cushion").await.0 == 404 };
+    assert!(
+        synced_within_a_second(&app, gone).await,
+        "archiving hides the page"
+    );
+}
+
 #[tokio::test]
 async fn database_changes_show_in_search_within_a_second() {
     let app = spawn_app().await;

@@ -13,6 +13,7 @@ mod options;
 mod query;
 mod schema;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -47,7 +48,37 @@ pub struct SearchIndex {
     option_index: Mutex<OptionIndex>,
     /// What searches read: published at each commit.
     options: RwLock<OptionSnapshot>,
+    /// Every product (any status) as last indexed, for product pages: updated
+    /// with the index, so a product page is as fresh as search.
+    products: RwLock<ProductMemory>,
     currency: Currency,
+}
+
+/// Products by id, and ids by slug.
+#[derive(Default)]
+struct ProductMemory {
+    by_id: HashMap<ObjectId, Arc<Product>>,
+    by_slug: HashMap<String, ObjectId>,
+}
+
+impl ProductMemory {
+    fn put(&mut self, p: &Product) {
+        if let Some(old) = self.by_id.get(&p.id) {
+            if old.slug != p.slug {
+                self.by_slug.remove(old.slug.as_str());
+            }
+        }
+        self.by_slug.insert(p.slug.to_string(), p.id);
+        self.by_id.insert(p.id, Arc::new(p.clone()));
+    }
+
+    fn remove(&mut self, id: &ObjectId) {
+        if let Some(old) = self.by_id.remove(id) {
+            if self.by_slug.get(old.slug.as_str()) == Some(id) {
+                self.by_slug.remove(old.slug.as_str());
+            }
+        }
+    }
 }
 
 #[derive(Clone, Default)]
@@ -103,6 +134,7 @@ impl SearchIndex {
             tree: RwLock::new(Arc::new(CategoryTree::default())),
             option_index: Mutex::new(OptionIndex::default()),
             options: RwLock::new(OptionSnapshot::default()),
+            products: RwLock::new(ProductMemory::default()),
             currency,
         })
     }
@@ -184,11 +216,14 @@ impl SearchIndex {
         let tree = self.tree();
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut options = self.option_index.lock().unwrap_or_else(|e| e.into_inner());
+        let mut memory = self.products.write().unwrap_or_else(|e| e.into_inner());
         if first {
             writer.delete_all_documents().map_err(tantivy_err)?;
             options.clear();
+            *memory = ProductMemory::default();
         }
         for p in products {
+            memory.put(p);
             writer
                 .add_document(self.document(p, &tree, &mut options))
                 .map_err(tantivy_err)?;
@@ -226,11 +261,14 @@ impl SearchIndex {
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         {
             let mut options = self.option_index.lock().unwrap_or_else(|e| e.into_inner());
+            let mut memory = self.products.write().unwrap_or_else(|e| e.into_inner());
             for id in deletes {
                 writer.delete_term(Term::from_field_text(self.fields.id, &id.to_hex()));
                 options.forget(id);
+                memory.remove(id);
             }
             for p in upserts {
+                memory.put(p);
                 writer.delete_term(Term::from_field_text(self.fields.id, &p.id.to_hex()));
                 writer
                     .add_document(self.document(p, &tree, &mut options))
@@ -238,6 +276,36 @@ impl SearchIndex {
             }
         }
         self.commit_locked(writer)
+    }
+
+    /// Changes whenever the indexed catalog does (products or categories): what
+    /// was made from an older generation may be stale.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(AtomicOrdering::Acquire)
+    }
+
+    /// The product with this web address (any status), as last indexed.
+    pub fn product_by_slug(&self, slug: &str) -> Option<Arc<Product>> {
+        let memory = self.products.read().unwrap_or_else(|e| e.into_inner());
+        memory
+            .by_slug
+            .get(slug)
+            .and_then(|id| memory.by_id.get(id))
+            .cloned()
+    }
+
+    /// A category and its ancestors from the top down (for breadcrumbs); empty
+    /// when the product has no category or it is gone.
+    pub fn category_path(&self, category_id: Option<ObjectId>) -> Vec<super::types::CategoryView> {
+        let tree = self.tree();
+        let num = tree.num(category_id);
+        if num == 0 {
+            return Vec::new();
+        }
+        tree.ancestry(num)
+            .into_iter()
+            .filter_map(|n| tree.category(n).map(|c| c.view()))
+            .collect()
     }
 
     /// Top-level categories, by name (from memory; for the home page).
