@@ -84,8 +84,11 @@ pub async fn add_to_cart(
     };
     let (state, owner) = owner(true).await?;
     let owner = owner.ok_or_else(|| kernel::Error::internal("a guest cart key was not created"))?;
-    let product = crate::catalog::store::find_by_id(&state.db, &pid)
-        .await?
+    // From this instance's in-memory catalog (kept in sync with the database by
+    // the change stream): price and stock as of the last change, checked again
+    // against the database when the order is placed.
+    let product = crate::catalog::in_memory()?
+        .product_by_id(&pid)
         .filter(|p| p.status == crate::catalog::types::ProductStatus::Active)
         .ok_or_else(|| AppError::Conflict("Sorry, this product is no longer sold.".into()))?;
     // Option values are what the shopper chose last (a form without JavaScript
@@ -112,7 +115,7 @@ pub async fn add_to_cart(
     }
     Ok(AddedToCart {
         variant_label: product.variant_label(variant),
-        product_name: product.name,
+        product_name: product.name.clone(),
         quantity_in_cart: in_cart,
         item_count: count,
     })
@@ -128,7 +131,7 @@ pub async fn update_cart_item(variant_id: String, quantity: String) -> Result<()
     let (state, owner) = owner(false).await?;
     let owner = owner.ok_or(AppError::NotFound)?;
     if !qty.is_zero() {
-        if let Some(p) = crate::catalog::store::find_by_variant(&state.db, &vid).await? {
+        if let Some(p) = crate::catalog::in_memory()?.product_by_variant(&vid) {
             if let Some(v) = p.variant(&vid) {
                 if qty.as_i64() > v.stock {
                     let label = p.variant_label(v);

@@ -135,14 +135,14 @@ pub async fn item_count(db: &Database, owner: &Owner) -> Result<u32> {
 
 // ---------- changes ----------
 
-/// Adds `qty` units of one variant, never beyond what is in stock or the
-/// per-line maximum. Returns the quantity of this variant now in the cart and the
-/// cart's unit count.
-///
-/// The bounds are part of the update itself: the line grows only if it still has
-/// room for `qty` more (at most [`MAX_LINE_QUANTITY`] and the stock), and a new line
-/// is added only while the cart has fewer than [`MAX_CART_LINES`] lines. Two adds
-/// at the same moment therefore can never pass a bound together.
+/// Adds `qty` units of a variant to the owner's cart in one conditional write:
+/// the filter admits the cart only if the line has room for `qty` more (at most
+/// [`MAX_LINE_QUANTITY`] and the variant's stock) or, without the line, the cart
+/// has room for another line; the update (a pipeline, atomic on the cart) then
+/// grows the line or appends it, creating the cart if there is none. A match
+/// therefore means the units were added, and two adds at the same moment can
+/// never pass a bound together. Only a refusal reads the cart, to say why.
+/// Returns the units of the variant now in the cart and the units in the cart.
 pub async fn add(
     db: &Database,
     owner: &Owner,
@@ -152,84 +152,82 @@ pub async fn add(
 ) -> Result<(Quantity, u32)> {
     let cap = i64::from(MAX_LINE_QUANTITY).min(variant.stock);
     let q = qty.as_i64();
-    for _ in 0..4 {
-        // The line exists and has room: add to it.
-        let mut f = owner.filter();
-        f.insert(
-            "items",
-            doc! { "$elemMatch": { "variant_id": variant.id, "quantity": { "$lte": cap - q } } },
-        );
-        let updated = carts(db)
-            .find_one_and_update(
-                f,
-                doc! { "$inc": { "items.$[line].quantity": q, "version": 1 }, "$set": owner.touch() },
-            )
-            .array_filters(vec![doc! { "line.variant_id": variant.id }])
-            .return_document(ReturnDocument::After)
-            .await?;
-        if let Some(cart) = updated {
-            return Ok(counts_after(&cart, &variant.id));
-        }
-        // No such line (or no cart yet): push it while there is room for a line,
-        // creating the cart if needed.
+    let item = mongodb::bson::to_document(&CartItem {
+        product_id: product.id,
+        variant_id: variant.id,
+        sku: variant.sku.to_string(),
+        variant_label: product.variant_label(variant),
+        quantity: qty,
+        price_at_add: variant.price,
+        added_at: DateTime::now(),
+    })
+    .map_err(|e| Error::internal_from("encoding a cart line", e))?;
+    let items = doc! { "$ifNull": ["$items", []] };
+    let has_line = doc! {
+        "$in": [variant.id, { "$map": { "input": items.clone(), "as": "l", "in": "$$l.variant_id" } }]
+    };
+    let grown = doc! { "$map": { "input": items.clone(), "as": "l", "in": { "$cond": [
+        { "$eq": ["$$l.variant_id", variant.id] },
+        { "$mergeObjects": ["$$l", { "quantity": { "$add": ["$$l.quantity", q] } }] },
+        "$$l",
+    ] } } };
+    // `$literal`: text in the line (a label, a SKU) is never read as an expression.
+    let pushed = doc! { "$concatArrays": [items, [{ "$literal": item }]] };
+    let mut set = owner.touch();
+    set.insert("items", doc! { "$cond": [has_line, grown, pushed] });
+    set.insert(
+        "version",
+        doc! { "$add": [{ "$ifNull": ["$version", 0] }, 1] },
+    );
+    let mut filter = owner.filter();
+    filter.insert(
+        "$or",
+        vec![
+            doc! { "items": { "$elemMatch": { "variant_id": variant.id, "quantity": { "$lte": cap - q } } } },
+            doc! {
+                "items.variant_id": { "$ne": variant.id },
+                format!("items.{}", MAX_CART_LINES - 1): { "$exists": false },
+            },
+        ],
+    );
+    for _ in 0..3 {
         if q <= cap {
-            let mut f = owner.filter();
-            f.insert("items.variant_id", doc! { "$ne": variant.id });
-            f.insert(
-                format!("items.{}", MAX_CART_LINES - 1),
-                doc! { "$exists": false },
-            );
-            let item = line_bson(&CartItem {
-                product_id: product.id,
-                variant_id: variant.id,
-                sku: variant.sku.to_string(),
-                variant_label: product.variant_label(variant),
-                quantity: qty,
-                price_at_add: variant.price,
-                added_at: DateTime::now(),
-            })?;
             match carts(db)
-                .find_one_and_update(
-                    f,
-                    doc! {
-                        "$push": { "items": item },
-                        "$inc": { "version": 1 },
-                        "$set": owner.touch(),
-                        "$setOnInsert": owner.on_insert(),
-                    },
-                )
+                .find_one_and_update(filter.clone(), vec![doc! { "$set": set.clone() }])
                 .upsert(true)
                 .return_document(ReturnDocument::After)
                 .await
             {
-                Ok(Some(cart)) => return Ok(counts_after(&cart, &variant.id)),
+                Ok(Some(cart)) => {
+                    let in_cart = cart
+                        .items
+                        .iter()
+                        .find(|i| i.variant_id == variant.id)
+                        .map(|i| i.quantity)
+                        .unwrap_or(qty);
+                    return Ok((in_cart, cart.items.iter().map(|i| i.quantity.get()).sum()));
+                }
                 Ok(None) => return Err(Error::internal("an upserted cart was not returned")),
-                // The cart exists but the line is there (or the cart is full), or
-                // someone created the cart at this very moment: look and decide.
+                // The cart exists and admits no more of this (or was created by
+                // another add at this very moment): look and decide.
                 Err(e) if crate::kernel::db::is_duplicate_key(&e) => {}
                 Err(e) => return Err(e.into()),
             }
         }
         let current = find(db, owner).await?;
-        let in_cart = current
-            .as_ref()
-            .and_then(|c| c.items.iter().find(|i| i.variant_id == variant.id))
-            .map(|i| i.quantity.as_i64());
-        match in_cart {
-            Some(have) if have + q > cap => {
-                return Err(over_limit(product, variant, have, q).into())
+        let lines = current.as_ref().map(|c| c.items.as_slice()).unwrap_or(&[]);
+        match lines.iter().find(|i| i.variant_id == variant.id) {
+            Some(line) if line.quantity.as_i64() + q > cap => {
+                return Err(over_limit(product, variant, line.quantity.as_i64(), q).into())
             }
             None if q > cap => return Err(over_limit(product, variant, 0, q).into()),
-            None if current
-                .as_ref()
-                .is_some_and(|c| c.items.len() >= MAX_CART_LINES) =>
-            {
+            None if lines.len() >= MAX_CART_LINES => {
                 return Err(AppError::Conflict(format!(
                     "Your cart can hold at most {MAX_CART_LINES} different products."
                 ))
                 .into())
             }
-            // The cart changed between the two updates: try again.
+            // The cart changed between the write and the read: try again.
             _ => continue,
         }
     }
@@ -241,18 +239,6 @@ pub async fn add(
 
 fn line_bson(item: &CartItem) -> Result<mongodb::bson::Bson> {
     mongodb::bson::to_bson(item).map_err(|e| Error::internal_from("encoding a cart line", e))
-}
-
-/// Units of `variant_id` in the cart and units in the whole cart.
-fn counts_after(cart: &Cart, variant_id: &ObjectId) -> (Quantity, u32) {
-    let in_cart = cart
-        .items
-        .iter()
-        .find(|i| i.variant_id == *variant_id)
-        .map(|i| i.quantity)
-        .unwrap_or(Quantity::ZERO);
-    let units = cart.items.iter().map(|i| i.quantity.get()).sum();
-    (in_cart, units)
 }
 
 /// Why `qty` more units of a variant cannot go into a line that holds `have`.

@@ -70,6 +70,12 @@ mod server {
         pub search: Arc<SearchIndex>,
     }
 
+    /// This instance's in-memory catalog (products as last indexed), for other
+    /// features' reads on a hot path (the cart).
+    pub fn in_memory() -> crate::kernel::Result<Arc<SearchIndex>> {
+        Ok(crate::kernel::web::context::<Catalog>()?.search)
+    }
+
     /// The catalog's services for the current request.
     pub(crate) fn ctx() -> Result<Ctx> {
         let core = crate::kernel::web::context::<Core>()?;

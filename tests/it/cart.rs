@@ -277,3 +277,36 @@ async fn store_product_of(app: &crate::helpers::TestApp, variant_id: &str) -> St
     .id
     .to_hex()
 }
+
+#[tokio::test]
+async fn adds_fired_together_never_pass_the_stock_or_the_line_limit() {
+    let app = spawn_app().await;
+    let first = make_product(&app, "Race Opener", 500, 50).await;
+    let scarce = make_product(&app, "Race Scarce Lamp", 900, 5).await;
+    let b = app.browser();
+    // The cart (and the browser's session) exist before the race.
+    b.call_ok::<Value>("cart/add", &[("product_id", &first), ("quantity", "1")])
+        .await;
+    let answers = futures::future::join_all((0..20).map(|_| {
+        let b = &b;
+        let scarce = scarce.clone();
+        async move {
+            b.call("cart/add", &[("product_id", &scarce), ("quantity", "1")])
+                .await
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    let added = answers.iter().filter(|s| **s == 200).count();
+    let refused = answers.iter().filter(|s| **s == 422).count();
+    assert_eq!((added, refused), (5, 15), "{answers:?}");
+    let cart: CartView = b.call_ok("cart/get", &[]).await;
+    let line = cart
+        .lines
+        .iter()
+        .find(|l| l.product_id == scarce)
+        .expect("the scarce lamp is in the cart");
+    assert_eq!(line.quantity.get(), 5, "exactly the stock, never more");
+    assert_eq!(cart.lines.len(), 2);
+}

@@ -54,21 +54,21 @@ pub struct SearchIndex {
     currency: Currency,
 }
 
-/// Products by id, and ids by slug.
+/// Products by id, and ids by slug and by variant.
 #[derive(Default)]
 struct ProductMemory {
     by_id: HashMap<ObjectId, Arc<Product>>,
     by_slug: HashMap<String, ObjectId>,
+    by_variant: HashMap<ObjectId, ObjectId>,
 }
 
 impl ProductMemory {
     fn put(&mut self, p: &Product) {
-        if let Some(old) = self.by_id.get(&p.id) {
-            if old.slug != p.slug {
-                self.by_slug.remove(old.slug.as_str());
-            }
-        }
+        self.remove(&p.id);
         self.by_slug.insert(p.slug.to_string(), p.id);
+        for v in &p.variants {
+            self.by_variant.insert(v.id, p.id);
+        }
         self.by_id.insert(p.id, Arc::new(p.clone()));
     }
 
@@ -76,6 +76,11 @@ impl ProductMemory {
         if let Some(old) = self.by_id.remove(id) {
             if self.by_slug.get(old.slug.as_str()) == Some(id) {
                 self.by_slug.remove(old.slug.as_str());
+            }
+            for v in &old.variants {
+                if self.by_variant.get(&v.id) == Some(id) {
+                    self.by_variant.remove(&v.id);
+                }
             }
         }
     }
@@ -290,6 +295,22 @@ impl SearchIndex {
         memory
             .by_slug
             .get(slug)
+            .and_then(|id| memory.by_id.get(id))
+            .cloned()
+    }
+
+    /// The product with this id (any status), as last indexed.
+    pub fn product_by_id(&self, id: &ObjectId) -> Option<Arc<Product>> {
+        let memory = self.products.read().unwrap_or_else(|e| e.into_inner());
+        memory.by_id.get(id).cloned()
+    }
+
+    /// The product one of whose variants has this id, as last indexed.
+    pub fn product_by_variant(&self, variant_id: &ObjectId) -> Option<Arc<Product>> {
+        let memory = self.products.read().unwrap_or_else(|e| e.into_inner());
+        memory
+            .by_variant
+            .get(variant_id)
             .and_then(|id| memory.by_id.get(id))
             .cloned()
     }
