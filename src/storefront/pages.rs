@@ -137,11 +137,24 @@ pub fn ProductsPage() -> impl IntoView {
     let query = use_query_map();
     let params = Memo::new(move |_| query.with(params_from_query));
     let results = Resource::new(move || params.get(), search_products);
+    let title_of = |p: &SearchParams| {
+        let q = p.q.as_deref().unwrap_or_default().trim();
+        if q.is_empty() {
+            "Products".to_string()
+        } else {
+            format!("“{q}” – search")
+        }
+    };
+    // On the server the title is fixed text: leptos_meta reads it after the page
+    // has streamed, when a closure over this page's memo may already be disposed
+    // (seen once under load in scripts/bench as a 500). In the browser it follows
+    // the query as the shopper moves between searches.
+    #[cfg(feature = "ssr")]
+    let title = leptos::text_prop::TextProp::from(params.with_untracked(title_of));
+    #[cfg(not(feature = "ssr"))]
+    let title = leptos::text_prop::TextProp::from(move || params.with(title_of));
     view! {
-        <PageTitle text=move || {
-            let q = params.with(|p| p.q.clone().unwrap_or_default());
-            if q.trim().is_empty() { "Products".to_string() } else { format!("“{}” – search", q.trim()) }
-        } />
+        <PageTitle text=title />
         <Meta name="description" content="Search and browse every product in the shop by category, price and availability." />
         <div class="page-header">
             <h1>{move || {

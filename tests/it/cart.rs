@@ -310,3 +310,41 @@ async fn adds_fired_together_never_pass_the_stock_or_the_line_limit() {
     assert_eq!(line.quantity.get(), 5, "exactly the stock, never more");
     assert_eq!(cart.lines.len(), 2);
 }
+
+#[tokio::test]
+async fn a_product_this_instance_has_not_indexed_yet_can_still_be_bought() {
+    let app = spawn_app().await;
+    let id = make_product(&app, "Fresh From Another Instance", 700, 3).await;
+    // As if another instance had just created it: the database has it, this
+    // instance's memory does not (yet).
+    app.state
+        .catalog
+        .search
+        .apply(&[], &[ObjectId::parse_str(&id).unwrap()])
+        .unwrap();
+    let b = app.browser();
+    let added: Value = b
+        .call_ok("cart/add", &[("product_id", &id), ("quantity", "2")])
+        .await;
+    assert_eq!(added["quantity_in_cart"], 2);
+    let cart: CartView = b.call_ok("cart/get", &[]).await;
+    let variant = cart.lines[0].variant_id.clone();
+    let res = b
+        .call(
+            "cart/update",
+            &[("variant_id", &variant), ("quantity", "4")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        422,
+        "the database's stock (3) still bounds it"
+    );
+    let res = b
+        .call(
+            "cart/update",
+            &[("variant_id", &variant), ("quantity", "3")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
