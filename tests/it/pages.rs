@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn home_page_is_rendered_on_the_server() {
@@ -157,4 +157,82 @@ fn help_explains_each_command() {
         text.contains("serve") && text.contains("check-config"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn the_bundle_is_served_precompressed_and_kept_by_browsers_for_a_year() {
+    use std::io::Read;
+    let site = std::env::temp_dir().join(format!(
+        "oxcart-site-{}",
+        mongodb::bson::oid::ObjectId::new()
+    ));
+    let pkg = site.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let js = "export function hydrate() { return 'oxcart'; }\n".repeat(200);
+    let hashed = "oxcart.AbCdEfGhIjKlMnOpQr_-12.js";
+    std::fs::write(pkg.join(hashed), &js).unwrap();
+    std::fs::write(pkg.join("plain.js"), "let a = 1;").unwrap();
+    oxcart::server::assets::compress_dir(&pkg).unwrap();
+    let app = spawn_app_with(&[("OXCART_SITE_ROOT", site.to_str().unwrap())]).await;
+    let fetch = |path: String, encoding: Option<&'static str>| {
+        let client = crate::helpers::new_client();
+        let url = app.url(&path);
+        async move {
+            let mut req = client.get(url);
+            if let Some(e) = encoding {
+                req = req.header("accept-encoding", e);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    let header = |res: &reqwest::Response, name: &str| {
+        res.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+
+    let br = fetch(format!("/pkg/{hashed}"), Some("br, gzip")).await;
+    assert_eq!(br.status(), 200);
+    assert_eq!(header(&br, "content-encoding"), "br");
+    assert_eq!(
+        header(&br, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert!(header(&br, "vary")
+        .to_lowercase()
+        .contains("accept-encoding"));
+    let mut unpacked = Vec::new();
+    brotli::BrotliDecompress(
+        &mut std::io::Cursor::new(br.bytes().await.unwrap()),
+        &mut unpacked,
+    )
+    .unwrap();
+    assert_eq!(unpacked, js.as_bytes());
+
+    let gz = fetch(format!("/pkg/{hashed}"), Some("gzip")).await;
+    assert_eq!(header(&gz, "content-encoding"), "gzip");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::io::Cursor::new(gz.bytes().await.unwrap()))
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, js);
+
+    let raw = fetch(format!("/pkg/{hashed}"), None).await;
+    assert_eq!(header(&raw, "content-encoding"), "");
+    assert_eq!(raw.text().await.unwrap(), js);
+
+    // A file without a content hash in its name must be checked again.
+    let plain = fetch("/pkg/plain.js".into(), None).await;
+    assert_eq!(
+        header(&plain, "cache-control"),
+        "public, max-age=300, must-revalidate"
+    );
+    // Pages are never kept by browsers or proxies.
+    assert_eq!(
+        header(&fetch("/".into(), None).await, "cache-control"),
+        "no-store"
+    );
+    assert_eq!(fetch("/pkg/missing.js".into(), None).await.status(), 404);
+    std::fs::remove_dir_all(&site).unwrap();
 }
