@@ -20,17 +20,59 @@ pub const DUPLICATE_KEY: i32 = 11000;
 /// How long a database call waits for a reachable server before it fails.
 pub const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Database commands sent by this process, by collection: what a request costs in
+/// round trips (tests check the hot paths with it; cheap enough to stay on).
+#[derive(Debug, Default)]
+pub struct CommandCounts(std::sync::Mutex<std::collections::HashMap<String, u64>>);
+
+impl CommandCounts {
+    /// Commands sent so far against `collection`.
+    pub fn get(&self, collection: &str) -> u64 {
+        let counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        counts.get(collection).copied().unwrap_or(0)
+    }
+
+    fn record(&self, event: &mongodb::event::command::CommandStartedEvent) {
+        // A collection's commands name it as their first value (`find: "carts"`);
+        // server commands (`hello`, `ping`) carry a number there, cursor
+        // continuations (`getMore`) a cursor id.
+        let Ok(collection) = event.command.get_str(&event.command_name) else {
+            return;
+        };
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match counts.get_mut(collection) {
+            Some(n) => *n += 1,
+            None => {
+                counts.insert(collection.to_string(), 1);
+            }
+        }
+    }
+}
+
 /// Builds the client. No network I/O happens for `mongodb://` URIs; for `mongodb+srv://`
 /// the DNS lookup is retried until it answers, with a log line per attempt.
 pub async fn connect(settings: &Settings) -> Client {
+    connect_counting(settings, None).await
+}
+
+/// Like [`connect`], counting every command in `counts`.
+pub async fn connect_counting(settings: &Settings, counts: Option<Arc<CommandCounts>>) -> Client {
     let uri = settings.mongodb_uri.expose();
     let mut attempt = 1u32;
     loop {
-        match client_options(uri).await {
-            Ok(options) => match Client::with_options(options) {
-                Ok(client) => return client,
-                Err(e) => log_retry(uri, attempt, &e),
-            },
+        let client = client_options(uri).await.and_then(|mut options| {
+            if let Some(counts) = counts.clone() {
+                options.command_event_handler =
+                    Some(mongodb::event::EventHandler::callback(move |event| {
+                        if let mongodb::event::command::CommandEvent::Started(started) = event {
+                            counts.record(&started);
+                        }
+                    }));
+            }
+            Client::with_options(options)
+        });
+        match client {
+            Ok(client) => return client,
             Err(e) => log_retry(uri, attempt, &e),
         }
         tokio::time::sleep(backoff(attempt)).await;

@@ -34,14 +34,18 @@ pub struct Core {
     pub instance: String,
     /// The key of signed links (see `links`), read from the database on first use.
     pub link_key: Arc<tokio::sync::OnceCell<[u8; 32]>>,
+    /// Database commands sent, by collection.
+    pub db_commands: Arc<db::CommandCounts>,
 }
 
 impl Core {
     /// Builds the client (no network I/O for `mongodb://` URIs) and the services on it.
     pub async fn connect(settings: config::Settings) -> Core {
-        let client = db::connect(&settings).await;
+        let db_commands = Arc::new(db::CommandCounts::default());
+        let client = db::connect_counting(&settings, Some(db_commands.clone())).await;
         let database = client.database(&settings.database);
         Core {
+            db_commands,
             mailer: mail::Mailer::new(database.clone()),
             db: database,
             client,

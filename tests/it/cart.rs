@@ -348,3 +348,59 @@ async fn a_product_this_instance_has_not_indexed_yet_can_still_be_bought() {
         .await;
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn a_cart_add_or_update_is_one_session_read_and_one_cart_write() {
+    let app = spawn_app().await;
+    let mug = make_product(&app, "Round Trip Mug", 800, 50).await;
+    let plate = make_product(&app, "Round Trip Plate", 900, 50).await;
+    let shopper = app.browser();
+    // The first add also creates the guest's session; the ones after are measured.
+    shopper
+        .call_ok::<Value>("cart/add", &[("product_id", &mug), ("quantity", "1")])
+        .await;
+    let counts = app.state.core.db_commands.clone();
+    let trips = move || ["sessions", "carts", "products", "users"].map(|c| counts.get(c));
+    let cost = |before: [u64; 4], after: [u64; 4]| [0, 1, 2, 3].map(|i| after[i] - before[i]);
+
+    // A new line, then more of a line: one session read, one cart write.
+    let before = trips();
+    shopper
+        .call_ok::<Value>("cart/add", &[("product_id", &plate), ("quantity", "1")])
+        .await;
+    assert_eq!(
+        cost(before, trips()),
+        [1, 1, 0, 0],
+        "sessions, carts, products, users"
+    );
+    let before = trips();
+    let added: Value = shopper
+        .call_ok("cart/add", &[("product_id", &mug), ("quantity", "2")])
+        .await;
+    assert_eq!(cost(before, trips()), [1, 1, 0, 0]);
+    assert_eq!(added["quantity_in_cart"], 3);
+    assert_eq!(added["item_count"], 4);
+
+    // A quantity change: the same.
+    let cart: CartView = shopper.call_ok("cart/get", &[]).await;
+    let line = cart.lines.iter().find(|l| l.product_id == mug).unwrap();
+    let before = trips();
+    let res = shopper
+        .call(
+            "cart/update",
+            &[("variant_id", &line.variant_id), ("quantity", "5")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(cost(before, trips()), [1, 1, 0, 0]);
+    let cart: CartView = shopper.call_ok("cart/get", &[]).await;
+    assert_eq!(
+        cart.lines
+            .iter()
+            .find(|l| l.product_id == mug)
+            .unwrap()
+            .quantity
+            .get(),
+        5
+    );
+}
