@@ -260,8 +260,11 @@ async fn adding_without_javascript_goes_to_the_cart_page() {
         .await;
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "/cart?added=1");
-    let page = b.get("/cart?added=1").await.text().await.unwrap();
-    assert!(page.contains("No Script Candle"));
+    let res = b.get("/cart?added=1").await;
+    let status = res.status();
+    let page = res.text().await.unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("No Script Candle"), "{page}");
     assert!(page.contains("The product was added to your cart."));
 }
 
