@@ -384,6 +384,7 @@ pub(crate) async fn save_product_as(
             Ok(c) => checked.push(c),
             Err(e) => {
                 let why = e.field_message("image").unwrap_or_else(|| e.to_string());
+                let why = why.trim_end_matches('.');
                 let which = if name.trim().is_empty() {
                     format!("Picture {}", n + 1)
                 } else {
@@ -391,7 +392,7 @@ pub(crate) async fn save_product_as(
                 };
                 return Err(keep(AppError::field(
                     "pictures",
-                    format!("{which} was not added: {why} Choose the pictures again; nothing was saved."),
+                    format!("{which} was not added: {why}. Choose the pictures again; nothing was saved."),
                 )));
             }
         }
