@@ -169,8 +169,14 @@ async fn prices_come_from_the_database_and_changes_are_flagged() {
     let cart: CartView = b.call_ok("cart/get", &[]).await;
     assert_eq!(cart.subtotal.minor(), 7000);
     assert_eq!(cart.lines[0].previous_price.map(|p| p.minor()), Some(3000));
-    let page = b.get("/cart").await.text().await.unwrap();
-    assert!(page.contains("Price changed from $30.00 to $35.00"));
+    let res = b.get("/cart").await;
+    let status = res.status();
+    let page = res.text().await.unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Price changed from $30.00 to $35.00"),
+        "{page}"
+    );
 
     // Sold out since it was added: flagged, excluded from the total.
     app.state
