@@ -9,7 +9,7 @@
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Response};
-use http::{header, HeaderMap, StatusCode};
+use http::{HeaderMap, StatusCode};
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
 use mongodb::bson::oid::ObjectId;
@@ -46,22 +46,15 @@ pub async fn save(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let wants_html = crate::kernel::web::accepts_html(&headers);
     let mut back = "/admin/products/new".to_string();
     let result: Result<(String, bool), AppError> = async {
-        let caller = crate::kernel::auth::caller_of(
+        let caller = crate::kernel::auth::admin_of(
             &session,
             directory.as_ref(),
             core.settings.session_max_days,
         )
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-        if !caller.is_admin() {
-            return Err(AppError::Forbidden);
-        }
+        .await?;
         let posted = read(multipart.map_err(|_| {
             AppError::BadRequest("Send the product form as multipart/form-data.".into())
         })?)

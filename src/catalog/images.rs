@@ -326,25 +326,18 @@ pub async fn upload(
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let wants_html = crate::kernel::web::accepts_html(&headers);
     let back = match ObjectId::parse_str(id.trim()) {
         Ok(oid) => format!("/admin/products/{}", oid.to_hex()),
         Err(_) => "/admin/products".to_string(),
     };
     let result: std::result::Result<ProductImage, AppError> = async {
-        let caller = crate::kernel::auth::caller_of(
+        crate::kernel::auth::admin_of(
             &session,
             directory.as_ref(),
             state.settings.session_max_days,
         )
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-        if !caller.is_admin() {
-            return Err(AppError::Forbidden);
-        }
+        .await?;
         let oid = ObjectId::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
         if store::find_by_id(&state.db, &oid).await?.is_none() {
             return Err(AppError::NotFound);

@@ -554,21 +554,6 @@ async fn run_job(
 
 // ---------- HTTP ----------
 
-async fn admin_of(
-    core: &Core,
-    directory: &SharedDirectory,
-    session: &Session,
-) -> std::result::Result<crate::kernel::auth::Caller, AppError> {
-    let caller =
-        crate::kernel::auth::caller_of(session, directory.as_ref(), core.settings.session_max_days)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-    if !caller.is_admin() {
-        return Err(AppError::Forbidden);
-    }
-    Ok(caller)
-}
-
 /// POST /admin/products/import/upload (multipart, field `file`): starts an import and
 /// sends the browser to its progress page.
 pub async fn upload(
@@ -579,12 +564,14 @@ pub async fn upload(
     headers: HeaderMap,
     multipart: std::result::Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let wants_html = crate::kernel::web::accepts_html(&headers);
     let result: std::result::Result<ObjectId, AppError> = async {
-        let admin = admin_of(&core, &directory, &session).await?;
+        let admin = crate::kernel::auth::admin_of(
+            &session,
+            directory.as_ref(),
+            core.settings.session_max_days,
+        )
+        .await?;
         let mut multipart = multipart.map_err(|_| {
             AppError::BadRequest("Send the file as a multipart form with a `file` field.".into())
         })?;
@@ -651,7 +638,10 @@ pub async fn download(
     State(directory): State<SharedDirectory>,
     session: Session,
 ) -> Response {
-    if let Err(e) = admin_of(&core, &directory, &session).await {
+    if let Err(e) =
+        crate::kernel::auth::admin_of(&session, directory.as_ref(), core.settings.session_max_days)
+            .await
+    {
         return e.into_response();
     }
     let base = core

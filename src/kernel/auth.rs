@@ -74,6 +74,22 @@ pub async fn caller_of(
     }
 }
 
+/// The signed-in admin of `session`, for handlers outside server functions:
+/// `Unauthorized` when nobody is signed in, `Forbidden` for anyone else.
+pub async fn admin_of(
+    session: &Session,
+    directory: &dyn Directory,
+    max_days: i64,
+) -> std::result::Result<Caller, AppError> {
+    let caller = caller_of(session, directory, max_days)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if !caller.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(caller)
+}
+
 /// The account id this session is signed in as, if the sign-in is still valid:
 /// however active, a sign-in ends after `max_days` (then sign in again).
 pub async fn signed_in_id(session: &Session, max_days: i64) -> Result<Option<ObjectId>> {

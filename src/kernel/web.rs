@@ -52,16 +52,18 @@ pub fn set_status(code: u16) {
     }
 }
 
+/// True when the request asks for an HTML page (a browser's form post or page
+/// load), not a JSON answer.
+pub fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
 /// True when a plain HTML form (no JavaScript) made this request.
 pub fn is_plain_form_post() -> bool {
-    use_context::<http::request::Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false)
+    use_context::<http::request::Parts>().is_some_and(|p| accepts_html(&p.headers))
 }
 
 /// Called while rendering a page: a CSP that allows only our own scripts plus the

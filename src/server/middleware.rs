@@ -181,11 +181,7 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
 
 /// A picture over the limit gets a clear answer (and the form a redirect back).
 pub async fn explain_upload_too_large(req: Request, next: Next) -> Response {
-    let wants_html = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let wants_html = crate::kernel::web::accepts_html(req.headers());
     let path = req.uri().path();
     let product_form = path == "/admin/products/save";
     let back = if product_form {

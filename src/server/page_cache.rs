@@ -29,7 +29,14 @@ const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Default)]
 pub struct PageCache {
-    pages: Mutex<HashMap<String, Arc<Kept>>>,
+    pages: Mutex<Pages>,
+}
+
+#[derive(Default)]
+struct Pages {
+    by_key: HashMap<String, Arc<Kept>>,
+    /// The serial of the next page kept.
+    next: u64,
 }
 
 struct Kept {
@@ -111,6 +118,7 @@ impl PageCache {
     fn get(&self, key: &str, generation: u64) -> Option<Arc<Kept>> {
         let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
         pages
+            .by_key
             .get(key)
             .filter(|k| k.generation == generation)
             .cloned()
@@ -118,19 +126,20 @@ impl PageCache {
 
     fn keep(&self, key: String, mut kept: Kept) {
         let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        if pages.len() >= MAX_PAGES && !pages.contains_key(&key) {
-            let mut serials: Vec<u64> = pages.values().map(|k| k.serial).collect();
+        if pages.by_key.len() >= MAX_PAGES && !pages.by_key.contains_key(&key) {
+            let mut serials: Vec<u64> = pages.by_key.values().map(|k| k.serial).collect();
             serials.sort_unstable();
             let cut = serials[serials.len() / 2];
-            pages.retain(|_, k| k.serial > cut);
+            pages.by_key.retain(|_, k| k.serial > cut);
         }
-        kept.serial = pages.values().map(|k| k.serial).max().unwrap_or(0) + 1;
-        pages.insert(key, Arc::new(kept));
+        kept.serial = pages.next;
+        pages.next += 1;
+        pages.by_key.insert(key, Arc::new(kept));
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.pages.lock().unwrap().len()
+        self.pages.lock().unwrap().by_key.len()
     }
 }
 
