@@ -73,6 +73,16 @@ start_database() {
   wait_port "$port" 30 "SecantusDB" || { tail -20 "$logfile" >&2; return 1; }
 }
 
+# local_database_uri PORT: the connection string for the local server.
+# retryWrites=false: SecantusDB 0.7 keeps a record of every retryable write for
+# 30 minutes and, past 10 000 records, sorts them all on every write, so a long
+# test run or benchmark slowed four-fold after its first ten thousand writes.
+# Nothing on loopback needs the driver's one automatic retry; MongoDB and Atlas
+# connection strings given by MONGODB_URI are used as they are.
+local_database_uri() {
+  echo "mongodb://127.0.0.1:$1/?retryWrites=false"
+}
+
 # start_maildev SMTP_PORT WEB_PORT LOGFILE: the local mail sink with a web inbox.
 start_maildev() {
   local smtp=$1 web=$2 logfile=$3
