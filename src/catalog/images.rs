@@ -66,6 +66,110 @@ pub fn files(db: &Database) -> mongodb::Collection<PictureFile> {
     db.collection(PICTURE_FILES)
 }
 
+/// Resized picture files kept in memory by each instance, so a page's pictures
+/// are served without a database round trip. Their names are content hashes, so a
+/// kept file is never stale; a file removed from the database leaves the memory of
+/// every instance within [`PICTURE_CACHE_TTL`] (browsers and proxies may keep it for a
+/// year anyway: it is served as immutable).
+pub struct PictureCache {
+    kept: std::sync::Mutex<Kept>,
+    max_bytes: usize,
+}
+
+/// How long a kept file is served before it is read from the database again.
+pub const PICTURE_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+/// Memory for kept files per instance (the 500-product demo uses about 20 MiB).
+pub const PICTURE_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Default)]
+struct Kept {
+    files: std::collections::HashMap<String, KeptFile>,
+    /// Names in the order they were kept: the oldest leave first when memory is full.
+    order: std::collections::VecDeque<String>,
+    bytes: usize,
+}
+
+struct KeptFile {
+    content_type: String,
+    data: axum::body::Bytes,
+    at: std::time::Instant,
+}
+
+impl Default for PictureCache {
+    fn default() -> Self {
+        PictureCache::with_capacity(PICTURE_CACHE_BYTES)
+    }
+}
+
+impl PictureCache {
+    pub fn with_capacity(max_bytes: usize) -> Self {
+        PictureCache {
+            kept: std::sync::Mutex::new(Kept::default()),
+            max_bytes,
+        }
+    }
+
+    /// The kept file `name` (its type and bytes), if kept less than the TTL ago.
+    pub fn get(&self, name: &str) -> Option<(String, axum::body::Bytes)> {
+        self.get_at(name, std::time::Instant::now())
+    }
+
+    fn get_at(&self, name: &str, now: std::time::Instant) -> Option<(String, axum::body::Bytes)> {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let f = kept.files.get(name)?;
+        (now.saturating_duration_since(f.at) < PICTURE_CACHE_TTL)
+            .then(|| (f.content_type.clone(), f.data.clone()))
+    }
+
+    /// Keeps a file read from the database. A file larger than a sixteenth of the
+    /// memory is not kept; the oldest files leave to make room.
+    pub fn put(&self, name: &str, content_type: &str, data: axum::body::Bytes) {
+        self.put_at(name, content_type, data, std::time::Instant::now())
+    }
+
+    fn put_at(
+        &self,
+        name: &str,
+        content_type: &str,
+        data: axum::body::Bytes,
+        now: std::time::Instant,
+    ) {
+        if data.len() > self.max_bytes / 16 {
+            return;
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let kept = &mut *kept;
+        if let Some(old) = kept.files.remove(name) {
+            // Kept again after its TTL ran out: it moves to the back of the line.
+            kept.bytes -= old.data.len();
+            kept.order.retain(|n| n != name);
+        }
+        while kept.bytes + data.len() > self.max_bytes {
+            let Some(oldest) = kept.order.pop_front() else {
+                break;
+            };
+            if let Some(f) = kept.files.remove(&oldest) {
+                kept.bytes -= f.data.len();
+            }
+        }
+        kept.bytes += data.len();
+        kept.order.push_back(name.to_string());
+        kept.files.insert(
+            name.to_string(),
+            KeptFile {
+                content_type: content_type.to_string(),
+                data,
+                at: now,
+            },
+        );
+    }
+
+    /// Bytes kept now.
+    pub fn bytes(&self) -> usize {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner()).bytes
+    }
+}
+
 /// Stores the widths of a processed picture (a file that exists already, from the
 /// same content, is kept: same name, same bytes).
 pub async fn store_processed(db: &Database, p: &super::pictures::Processed) -> Result<()> {
@@ -212,11 +316,12 @@ pub async fn delete(db: &Database, id: &ObjectId) {
 /// `GET /images/{id}`: the picture with its type; cached for a year (ids never change).
 pub async fn serve(
     State(state): State<Core>,
+    State(catalog): State<Catalog>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     if is_file_name(&id) {
-        return serve_file(&state.db, &id, &headers).await;
+        return serve_file(&state.db, &catalog.pictures, &id, &headers).await;
     }
     let Ok(oid) = ObjectId::parse_str(id.trim_end_matches(".img")) else {
         return AppError::NotFound.into_response();
@@ -266,8 +371,14 @@ pub async fn serve(
         .into_response()
 }
 
-/// One resized file, cached for good (its name changes when its content does).
-async fn serve_file(db: &Database, name: &str, headers: &HeaderMap) -> Response {
+/// One resized file, cached for good (its name changes when its content does):
+/// from this instance's memory, else from the database (and then kept).
+async fn serve_file(
+    db: &Database,
+    cache: &PictureCache,
+    name: &str,
+    headers: &HeaderMap,
+) -> Response {
     let etag = format!("\"{name}\"");
     if headers
         .get(header::IF_NONE_MATCH)
@@ -276,23 +387,31 @@ async fn serve_file(db: &Database, name: &str, headers: &HeaderMap) -> Response 
     {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    match files(db).find_one(doc! { "_id": name }).await {
-        Ok(Some(f)) => (
-            [
-                (header::CONTENT_TYPE, f.content_type),
-                (
-                    header::CACHE_CONTROL,
-                    "public, max-age=31536000, immutable".to_string(),
-                ),
-                (header::ETAG, etag),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-            ],
-            Body::from(f.data.bytes),
-        )
-            .into_response(),
-        Ok(None) => AppError::NotFound.into_response(),
-        Err(e) => Error::from(e).into_response(),
-    }
+    let (content_type, data) = match cache.get(name) {
+        Some(kept) => kept,
+        None => match files(db).find_one(doc! { "_id": name }).await {
+            Ok(Some(f)) => {
+                let data = axum::body::Bytes::from(f.data.bytes);
+                cache.put(name, &f.content_type, data.clone());
+                (f.content_type, data)
+            }
+            Ok(None) => return AppError::NotFound.into_response(),
+            Err(e) => return Error::from(e).into_response(),
+        },
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_string(),
+            ),
+            (header::ETAG, etag),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        Body::from(data),
+    )
+        .into_response()
 }
 
 /// A picture without a kept original (a drawn demo picture): its largest width.
@@ -496,5 +615,58 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
         too_large()
     } else {
         AppError::BadRequest(format!("The upload could not be read: {}", e.body_text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn bytes(n: usize) -> axum::body::Bytes {
+        axum::body::Bytes::from(vec![7u8; n])
+    }
+
+    #[test]
+    fn kept_files_are_served_until_their_ttl_runs_out() {
+        let cache = PictureCache::with_capacity(1 << 20);
+        let t0 = Instant::now();
+        cache.put_at("a-160.webp", "image/webp", bytes(100), t0);
+        let (ct, data) = cache
+            .get_at("a-160.webp", t0 + Duration::from_secs(1))
+            .unwrap();
+        assert_eq!((ct.as_str(), data.len()), ("image/webp", 100));
+        assert!(cache.get_at("a-160.webp", t0 + PICTURE_CACHE_TTL).is_none());
+        assert!(cache.get_at("b-160.webp", t0).is_none());
+        // Kept again after it ran out: counted once.
+        cache.put_at(
+            "a-160.webp",
+            "image/webp",
+            bytes(100),
+            t0 + PICTURE_CACHE_TTL,
+        );
+        assert_eq!(cache.bytes(), 100);
+        assert!(cache.get_at("a-160.webp", t0 + PICTURE_CACHE_TTL).is_some());
+    }
+
+    #[test]
+    fn the_oldest_files_leave_when_memory_is_full() {
+        let cache = PictureCache::with_capacity(1600);
+        let t = Instant::now();
+        for name in ["1", "2", "3", "4"] {
+            cache.put_at(name, "image/webp", bytes(100), t);
+        }
+        assert_eq!(cache.bytes(), 400);
+        // Too large to keep (over a sixteenth of the memory): served, not kept.
+        cache.put_at("big", "image/webp", bytes(101), t);
+        assert!(cache.get_at("big", t).is_none());
+        for n in 5..=16 {
+            cache.put_at(&n.to_string(), "image/webp", bytes(100), t);
+        }
+        assert_eq!(cache.bytes(), 1600);
+        cache.put_at("17", "image/webp", bytes(100), t);
+        assert_eq!(cache.bytes(), 1600);
+        assert!(cache.get_at("1", t).is_none(), "the oldest left");
+        assert!(cache.get_at("2", t).is_some() && cache.get_at("17", t).is_some());
     }
 }

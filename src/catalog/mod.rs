@@ -52,6 +52,8 @@ mod server {
         pub search: Arc<SearchIndex>,
         /// Lets callers wait until the index has caught up with the database.
         pub sync: Arc<super::sync::SyncHandle>,
+        /// Picture files this instance has served, kept in memory.
+        pub pictures: Arc<super::images::PictureCache>,
     }
 
     impl Catalog {
@@ -59,6 +61,7 @@ mod server {
             Ok(Catalog {
                 search: Arc::new(SearchIndex::new(currency)?),
                 sync: Arc::new(super::sync::SyncHandle::default()),
+                pictures: Arc::new(super::images::PictureCache::default()),
             })
         }
     }

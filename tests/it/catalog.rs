@@ -406,6 +406,24 @@ async fn pictures_are_resized_stored_and_served_with_long_caching() {
             .unwrap();
         assert_eq!(again.status(), 304);
     }
+    // Served again from this instance's memory: the same bytes, no database read.
+    let reads = app.state.core.db_commands.get("picture_files");
+    for w in &widths {
+        let file = admin.get(&format!("/images/{key}-{w}.webp")).await;
+        assert_eq!(file.status(), 200);
+        assert_eq!(file.headers()["content-type"], "image/webp");
+        assert_eq!(
+            file.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        let decoded = image::load_from_memory_with_format(
+            &file.bytes().await.unwrap(),
+            image::ImageFormat::WebP,
+        )
+        .unwrap();
+        assert_eq!(u64::from(decoded.width()), *w);
+    }
+    assert_eq!(app.state.core.db_commands.get("picture_files"), reads);
     assert_eq!(
         admin.get(&format!("/images/{key}-999.webp")).await.status(),
         404
