@@ -405,6 +405,20 @@ pub async fn ensure_indexes(db: &Database) -> std::result::Result<(), mongodb::e
         false,
     ))
     .await?;
+    // A picture's address by id (pictures without a kept original) and the check
+    // whether a picture's files are still used when one is removed.
+    p.create_index(crate::kernel::db::index(
+        doc! { "images.id": 1 },
+        "image_id",
+        false,
+    ))
+    .await?;
+    p.create_index(crate::kernel::db::index(
+        doc! { "images.key": 1 },
+        "image_key",
+        false,
+    ))
+    .await?;
     // Unique across products (a product's own variants are checked when saved);
     // sparse, so products not yet migrated to variants do not collide.
     p.create_index(

@@ -424,6 +424,19 @@ async fn pictures_are_resized_stored_and_served_with_long_caching() {
         assert_eq!(u64::from(decoded.width()), *w);
     }
     assert_eq!(app.state.core.db_commands.get("picture_files"), reads);
+    // Finding a product by one of its pictures uses an index.
+    let indexes = app
+        .state
+        .core
+        .db
+        .collection::<Document>("products")
+        .list_index_names()
+        .await
+        .unwrap();
+    assert!(
+        indexes.iter().any(|n| n == "image_id") && indexes.iter().any(|n| n == "image_key"),
+        "{indexes:?}"
+    );
     assert_eq!(
         admin.get(&format!("/images/{key}-999.webp")).await.status(),
         404
