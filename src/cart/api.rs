@@ -87,16 +87,10 @@ pub async fn add_to_cart(
     // From this instance's in-memory catalog (kept in sync with the database by
     // the change stream): price and stock as of the last change, checked again
     // against the database when the order is placed.
-    // A product created a moment ago on another instance may not be there yet:
-    // then the database answers.
-    let product = match crate::catalog::in_memory()?.product_by_id(&pid) {
-        Some(p) => Some(p),
-        None => crate::catalog::store::find_by_id(&state.db, &pid)
-            .await?
-            .map(std::sync::Arc::new),
-    }
-    .filter(|p| p.status == crate::catalog::types::ProductStatus::Active)
-    .ok_or_else(|| AppError::Conflict("Sorry, this product is no longer sold.".into()))?;
+    let product = crate::catalog::current_product(&state.db, &pid)
+        .await?
+        .filter(|p| p.status == crate::catalog::types::ProductStatus::Active)
+        .ok_or_else(|| AppError::Conflict("Sorry, this product is no longer sold.".into()))?;
     // Option values are what the shopper chose last (a form without JavaScript
     // still carries the variant the page showed): they win over the id.
     let chosen = [option1, option2, option3];
@@ -137,13 +131,7 @@ pub async fn update_cart_item(variant_id: String, quantity: String) -> Result<()
     let (state, owner) = owner(false).await?;
     let owner = owner.ok_or(AppError::NotFound)?;
     if !qty.is_zero() {
-        let product = match crate::catalog::in_memory()?.product_by_variant(&vid) {
-            Some(p) => Some(p),
-            None => crate::catalog::store::find_by_variant(&state.db, &vid)
-                .await?
-                .map(std::sync::Arc::new),
-        };
-        if let Some(p) = product {
+        if let Some(p) = crate::catalog::current_product_of_variant(&state.db, &vid).await? {
             if let Some(v) = p.variant(&vid) {
                 if qty.as_i64() > v.stock {
                     let label = p.variant_label(v);

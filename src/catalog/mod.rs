@@ -79,6 +79,32 @@ mod server {
         Ok(crate::kernel::web::context::<Catalog>()?.search)
     }
 
+    /// A product by id (any status), as this instance's in-memory catalog has it;
+    /// one created a moment ago on another instance may not be there yet, and then
+    /// the database answers.
+    pub async fn current_product(
+        db: &Database,
+        id: &mongodb::bson::oid::ObjectId,
+    ) -> Result<Option<Arc<super::store::Product>>> {
+        match in_memory()?.product_by_id(id) {
+            Some(p) => Ok(Some(p)),
+            None => Ok(super::store::find_by_id(db, id).await?.map(Arc::new)),
+        }
+    }
+
+    /// Like [`current_product`], for the product one of whose variants has this id.
+    pub async fn current_product_of_variant(
+        db: &Database,
+        variant_id: &mongodb::bson::oid::ObjectId,
+    ) -> Result<Option<Arc<super::store::Product>>> {
+        match in_memory()?.product_by_variant(variant_id) {
+            Some(p) => Ok(Some(p)),
+            None => Ok(super::store::find_by_variant(db, variant_id)
+                .await?
+                .map(Arc::new)),
+        }
+    }
+
     /// The catalog's services for the current request.
     pub(crate) fn ctx() -> Result<Ctx> {
         let core = crate::kernel::web::context::<Core>()?;

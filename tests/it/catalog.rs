@@ -382,20 +382,30 @@ async fn pictures_are_resized_stored_and_served_with_long_caching() {
         (pic["width"].as_u64(), pic["height"].as_u64()),
         (Some(1024), Some(683))
     );
+    // A width as served: WebP, cached for good, decoded at its width and the
+    // picture's proportions; its ETag.
+    let fetch_width = |w: u64| {
+        let admin = &admin;
+        let url = format!("/images/{key}-{w}.webp");
+        async move {
+            let file = admin.get(&url).await;
+            assert_eq!(file.status(), 200);
+            assert_eq!(file.headers()["content-type"], "image/webp");
+            assert_eq!(
+                file.headers()["cache-control"],
+                "public, max-age=31536000, immutable"
+            );
+            let etag = file.headers()["etag"].to_str().unwrap().to_string();
+            let bytes = file.bytes().await.unwrap();
+            let decoded =
+                image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP).unwrap();
+            assert_eq!(u64::from(decoded.width()), w);
+            assert_eq!(decoded.height(), (w as u32 * 1000 + 750) / 1500);
+            etag
+        }
+    };
     for w in &widths {
-        let file = admin.get(&format!("/images/{key}-{w}.webp")).await;
-        assert_eq!(file.status(), 200);
-        assert_eq!(file.headers()["content-type"], "image/webp");
-        assert_eq!(
-            file.headers()["cache-control"],
-            "public, max-age=31536000, immutable"
-        );
-        let etag = file.headers()["etag"].to_str().unwrap().to_string();
-        let bytes = file.bytes().await.unwrap();
-        let decoded =
-            image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP).unwrap();
-        assert_eq!(u64::from(decoded.width()), *w);
-        assert_eq!(decoded.height(), (*w as u32 * 1000 + 750) / 1500);
+        let etag = fetch_width(*w).await;
         // A browser that has it is told it has not changed.
         let again = admin
             .client
@@ -409,19 +419,7 @@ async fn pictures_are_resized_stored_and_served_with_long_caching() {
     // Served again from this instance's memory: the same bytes, no database read.
     let reads = app.state.core.db_commands.get("picture_files");
     for w in &widths {
-        let file = admin.get(&format!("/images/{key}-{w}.webp")).await;
-        assert_eq!(file.status(), 200);
-        assert_eq!(file.headers()["content-type"], "image/webp");
-        assert_eq!(
-            file.headers()["cache-control"],
-            "public, max-age=31536000, immutable"
-        );
-        let decoded = image::load_from_memory_with_format(
-            &file.bytes().await.unwrap(),
-            image::ImageFormat::WebP,
-        )
-        .unwrap();
-        assert_eq!(u64::from(decoded.width()), *w);
+        fetch_width(*w).await;
     }
     assert_eq!(app.state.core.db_commands.get("picture_files"), reads);
     // Finding a product by one of its pictures uses an index.
