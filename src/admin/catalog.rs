@@ -10,7 +10,7 @@ use super::variants::{stock_history, OptionsEditor, StockPanel, VariantActions, 
 use super::AdminGate;
 use crate::catalog::api::{
     admin_get_product, admin_search_products, list_categories, CreateCategory, DeleteCategory,
-    DeleteProduct, SaveProduct, SetProductStatus, UpdateCategory, MAX_PICTURES_PER_SAVE,
+    DeleteProduct, SaveProduct, UpdateCategory, MAX_PICTURES_PER_SAVE,
 };
 use crate::catalog::types::{
     encode_params, params_from_query, stock_label, CategoryView, ProductDetail, ProductStatus, Sort,
@@ -205,6 +205,7 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
     let description_value = value("description");
     let pictures_error = field("pictures");
     let is_new = product.is_none();
+    let stock_now = product.as_ref().map(|p| p.stock);
     let id = product.as_ref().map(|p| p.id.clone());
     let images = product
         .as_ref()
@@ -219,83 +220,103 @@ fn ProductFormView(product: Option<ProductDetail>, categories: Vec<CategoryView>
         <form method="post" action="/admin/products/save" enctype="multipart/form-data" class="stacked product-form" novalidate>
             <FormAlert error=err />
             {id.map(|id| view! { <input type="hidden" name="id" value=id /> })}
-            <TextField name="form[name]" label="Name" required=true maxlength=120u32 value=value("name") error=field("name") />
-            <TextField name="form[slug]" label="Web address (slug)" maxlength=120u32 hint="Left empty, it is made from the name." value=value("slug") error=field("slug") />
-            <div class="field" class:has-error=move || field("description").get().is_some()>
-                <label for="form[description]">"Description"</label>
-                <textarea id="form[description]" name="form[description]" maxlength="5000" prop:value=move || description_value.get()>{move || description_value.get()}</textarea>
-                {move || field("description").get().map(|m| view! { <p class="field-error">{m}</p> })}
+            <div class="editor-grid">
+                <div class="editor-main">
+                    <section class="panel">
+                        <h2>"Details"</h2>
+                        <TextField name="form[name]" label="Name" required=true maxlength=120u32 value=value("name") error=field("name") />
+                        <div class="field" class:has-error=move || field("description").get().is_some()>
+                            <label for="form[description]">"Description"</label>
+                            <textarea id="form[description]" name="form[description]" maxlength="5000" rows="6" prop:value=move || description_value.get()>{move || description_value.get()}</textarea>
+                            {move || field("description").get().map(|m| view! { <p class="field-error">{m}</p> })}
+                        </div>
+                    </section>
+                    <fieldset class="panel pictures-field" aria-describedby="pictures-hint">
+                        <legend>"Pictures"</legend>
+                        {if images.is_empty() {
+                            view! { <p class="muted">"No pictures yet: the shop shows a placeholder."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="gallery-thumbs editable">
+                                    {images.into_iter().enumerate().map(|(n, img)| {
+                                        let box_id = format!("remove-{}", img.id);
+                                        let label_for = box_id.clone();
+                                        view! {
+                                            <li>
+                                                <Pic picture=img.picture.clone() width=96 sizes="96px" class="thumb" />
+                                                <label class="checkbox" for=label_for>
+                                                    <input id=box_id type="checkbox" name="remove_image" value=img.id.clone() />
+                                                    {format!("Remove picture {}", n + 1)}
+                                                </label>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                        <div class="field" class:has-error=move || pictures_error.get().is_some()>
+                            <label for="pictures">{if is_new { "Add pictures" } else { "Add more pictures" }}</label>
+                            <p class="hint" id="pictures-hint">{format!("PNG, JPEG, GIF or WebP, up to 5 MB each, {MAX_PICTURES_PER_SAVE} at a time. The first picture is the one shoppers see first.")}</p>
+                            <input id="pictures" type="file" name="pictures" multiple accept="image/png,image/jpeg,image/gif,image/webp"
+                                aria-invalid=move || pictures_error.get().is_some().then_some("true") />
+                            {move || pictures_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                        </div>
+                        <TextField name="alt" label="Describe the new pictures (for people who cannot see them)" maxlength=200u32 value=value("alt") error=field("alt") />
+                    </fieldset>
+                    <section class="panel">
+                        <h2>{if single { "Price and stock" } else { "Prices and stock" }}</h2>
+                        {single.then(|| view! {
+                            <div class="grid-2">
+                                <TextField name="form[price]" label="Price" inputmode="decimal" required=true hint="For example 12.99." value=value("price") error=field("price") />
+                                {is_new.then(|| view! {
+                                    <TextField name="form[stock]" label="Opening stock" inputmode="numeric" required=true hint="Units you have now." value=value("stock") error=field("stock") />
+                                })}
+                            </div>
+                            {stock_now.map(|n| view! { <p class="hint">{format!("{n} in stock. Stock changes go through “Adjust stock” below, each with a note in the history.")}</p> })}
+                            <TextField name="form[sku]" label="SKU" maxlength=64u32 hint="Your code for it, like TEE-RED-M. Left empty, it is made from the web address." value=value("sku") error=field("sku") />
+                        })}
+                        {(!single).then(|| view! { <p class="muted">"This product has options: prices and SKUs are set per variant, in the table below; stock under “Adjust stock”."</p> })}
+                    </section>
+                </div>
+                <div class="editor-side">
+                    <section class="panel">
+                        <h2>"Status"</h2>
+                        <div class="field">
+                            <label for="form[status]">"Shown in the shop"</label>
+                            <select id="form[status]" name="form[status]">
+                                <option value="active" selected=move || status_value.get() != "archived">"Active (for sale)"</option>
+                                <option value="archived" selected=move || status_value.get() == "archived">"Archived (hidden)"</option>
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label class="checkbox">
+                                <input type="checkbox" name="form[featured]" value="on" checked=move || featured_value.get() == "on" />
+                                "Featured on the home page"
+                            </label>
+                        </div>
+                    </section>
+                    <section class="panel">
+                        <h2>"Organisation"</h2>
+                        <div class="field" class:has-error=move || field("category_id").get().is_some()>
+                            <label for="form[category_id]">"Category"</label>
+                            <select id="form[category_id]" name="form[category_id]">
+                                <option value="">"No category"</option>
+                                {categories.into_iter().map(|c| {
+                                    let cid = c.id.clone();
+                                    view! { <option value=c.id.clone() selected=move || category_value.get() == cid>{c.name}</option> }
+                                }).collect_view()}
+                            </select>
+                            {move || field("category_id").get().map(|m| view! { <p class="field-error">{m}</p> })}
+                        </div>
+                        <TextField name="form[tags]" label="Tags" hint="Separated by commas" value=value("tags") error=field("tags") />
+                    </section>
+                    <section class="panel">
+                        <h2>"Search engine listing"</h2>
+                        <TextField name="form[slug]" label="Web address (slug)" maxlength=120u32 hint="The end of the product's address, /products/…. Left empty, it is made from the name." value=value("slug") error=field("slug") />
+                    </section>
+                </div>
             </div>
-            {single.then(|| view! {
-                <div class="grid-2">
-                    <TextField name="form[price]" label="Price" inputmode="decimal" required=true hint="For example 12.99" value=value("price") error=field("price") />
-                    {is_new.then(|| view! {
-                        <TextField name="form[stock]" label="Opening stock" inputmode="numeric" required=true hint="Units you have now. Later changes go through “Adjust stock”, with a note." value=value("stock") error=field("stock") />
-                    })}
-                </div>
-                <TextField name="form[sku]" label="SKU" maxlength=64u32 hint="Your code for it, like TEE-RED-M. Left empty, it is made from the web address." value=value("sku") error=field("sku") />
-            })}
-            {(!single).then(|| view! { <p class="muted">"Prices and SKUs of this product are set per variant, in the table below; stock under “Adjust stock”."</p> })}
-            <div class="field" class:has-error=move || field("category_id").get().is_some()>
-                <label for="form[category_id]">"Category"</label>
-                <select id="form[category_id]" name="form[category_id]">
-                    <option value="">"No category"</option>
-                    {categories.into_iter().map(|c| {
-                        let cid = c.id.clone();
-                        view! { <option value=c.id.clone() selected=move || category_value.get() == cid>{c.name}</option> }
-                    }).collect_view()}
-                </select>
-                {move || field("category_id").get().map(|m| view! { <p class="field-error">{m}</p> })}
-            </div>
-            <TextField name="form[tags]" label="Tags" hint="Separated by commas" value=value("tags") error=field("tags") />
-            <div class="grid-2">
-                <div class="field">
-                    <label for="form[status]">"Status"</label>
-                    <select id="form[status]" name="form[status]">
-                        <option value="active" selected=move || status_value.get() != "archived">"Active (for sale)"</option>
-                        <option value="archived" selected=move || status_value.get() == "archived">"Archived (hidden)"</option>
-                    </select>
-                </div>
-                <div class="field">
-                    <label class="checkbox">
-                        <input type="checkbox" name="form[featured]" value="on" checked=move || featured_value.get() == "on" />
-                        "Featured on the home page"
-                    </label>
-                </div>
-            </div>
-            <fieldset class="pictures-field" aria-describedby="pictures-hint">
-                <legend>"Pictures"</legend>
-                {if images.is_empty() {
-                    view! { <p class="muted">"No pictures yet: the shop shows a placeholder."</p> }.into_any()
-                } else {
-                    view! {
-                        <ul class="gallery-thumbs editable">
-                            {images.into_iter().enumerate().map(|(n, img)| {
-                                let box_id = format!("remove-{}", img.id);
-                                let label_for = box_id.clone();
-                                view! {
-                                    <li>
-                                        <Pic picture=img.picture.clone() width=96 sizes="96px" class="thumb" />
-                                        <label class="checkbox" for=label_for>
-                                            <input id=box_id type="checkbox" name="remove_image" value=img.id.clone() />
-                                            {format!("Remove picture {}", n + 1)}
-                                        </label>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }}
-                <div class="field" class:has-error=move || pictures_error.get().is_some()>
-                    <label for="pictures">{if is_new { "Add pictures" } else { "Add more pictures" }}</label>
-                    <p class="hint" id="pictures-hint">{format!("PNG, JPEG, GIF or WebP, up to 5 MB each, {MAX_PICTURES_PER_SAVE} at a time. The first picture is the one shoppers see first.")}</p>
-                    <input id="pictures" type="file" name="pictures" multiple accept="image/png,image/jpeg,image/gif,image/webp"
-                        aria-invalid=move || pictures_error.get().is_some().then_some("true") />
-                    {move || pictures_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
-                </div>
-                <TextField name="alt" label="Describe the new pictures (for people who cannot see them)" maxlength=200u32 value=value("alt") error=field("alt") />
-            </fieldset>
-            <div class="form-actions">
+            <div class="form-actions editor-actions">
                 <button type="submit">{if is_new { "Create product" } else { "Save product" }}</button>
             </div>
         </form>
@@ -326,12 +347,11 @@ pub fn AdminProductNewPage() -> impl IntoView {
 pub fn AdminProductEditPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
-    let status = ServerAction::<SetProductStatus>::new();
     let variant_actions = VariantActions::new();
     let delete = ServerAction::<DeleteProduct>::new();
     let history = stock_history(id, variant_actions);
     let product = Resource::new(
-        move || (id.get(), status.version().get(), variant_actions.version()),
+        move || (id.get(), variant_actions.version()),
         |(id, ..)| admin_get_product(id),
     );
     let categories = Resource::new(|| (), |_| list_categories());
@@ -358,7 +378,6 @@ pub fn AdminProductEditPage() -> impl IntoView {
         })
     };
     let delete_err = Signal::derive(move || delete.value().get().and_then(|r| r.err()));
-    let status_err = Signal::derive(move || status.value().get().and_then(|r| r.err()));
     view! {
         <AdminGate>
             {move || notice().map(|(class, text)| view! { <div class=class role="status"><p>{text}</p></div> })}
@@ -375,7 +394,6 @@ pub fn AdminProductEditPage() -> impl IntoView {
                         Ok((cats, p)) => {
                             let pid = p.id.clone();
                             let archived = p.status == ProductStatus::Archived;
-                            let (pid4, pid5) = (pid.clone(), pid.clone());
                             view! {
                                 <PageTitle text=format!("{} – admin", p.name) />
                                 <Meta name="description" content="Edit a product." />
@@ -392,22 +410,12 @@ pub fn AdminProductEditPage() -> impl IntoView {
                                 <VariantTable product=p.clone() actions=variant_actions />
                                 <StockPanel product=p.clone() actions=variant_actions history=history />
 
-                                <section aria-labelledby="status-title">
-                                    <h2 id="status-title">"Availability"</h2>
-                                    <FormAlert error=status_err />
-                                    <ActionForm action=status>
-                                        <input type="hidden" name="id" value=pid4 />
-                                        <input type="hidden" name="status" value=if archived { "active" } else { "archived" } />
-                                        <button type="submit" class="secondary">{if archived { "Put back on sale" } else { "Archive (hide from the shop)" }}</button>
-                                    </ActionForm>
-                                </section>
-
-                                <section aria-labelledby="delete-title">
+                                <section class="panel danger-zone" aria-labelledby="delete-title">
                                     <h2 id="delete-title">"Delete"</h2>
                                     <p>"Deleting removes the product for good. Past orders keep their own copy of what was sold."</p>
                                     <ActionForm action=delete attr:class="stacked">
                                         <FormAlert error=delete_err />
-                                        <input type="hidden" name="id" value=pid5 />
+                                        <input type="hidden" name="id" value=pid.clone() />
                                         <div class="field">
                                             <label class="checkbox">
                                                 <input type="checkbox" name="confirm" value="yes" required />

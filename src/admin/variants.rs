@@ -111,7 +111,7 @@ pub fn OptionsEditor(product: ProductDetail, actions: VariantActions) -> impl In
         })
         .collect_view();
     view! {
-        <section aria-labelledby="options-title">
+        <section class="panel" aria-labelledby="options-title">
             <h2 id="options-title">"Options"</h2>
             <p class="muted">"A product can come in up to three options. Every combination of their values becomes a variant with its own SKU, price and stock. Removing a value removes its variants; past orders keep what was sold."</p>
             <FormSuccess message=ok />
@@ -176,7 +176,7 @@ pub fn VariantTable(product: ProductDetail, actions: VariantActions) -> impl Int
                 let error = msg(field);
                 let id = row_key(i, field);
                 view! {
-                    <td>
+                    <td data-label=title.to_string()>
                         <label for=id.clone() class="visually-hidden">{format!("{title} of {row_label}")}</label>
                         <input id=id name=format!("variants[rows][{i}][{field}]") type="text" inputmode=mode
                             prop:value=move || value.get() value=move || value.get()
@@ -197,9 +197,9 @@ pub fn VariantTable(product: ProductDetail, actions: VariantActions) -> impl Int
                     {input("sku", "SKU", v.sku.clone(), "text")}
                     {input("price", "Price", v.price.to_input(), "decimal")}
                     {input("compare_at", "Compare-at price", v.compare_at.map(|c| c.to_input()).unwrap_or_default(), "decimal")}
-                    <td class="num">{v.stock}</td>
+                    <td class="num" data-label="Stock">{v.stock}</td>
                     {input("weight", "Weight in grams", v.weight_grams.map(|w| w.to_string()).unwrap_or_default(), "numeric")}
-                    <td>
+                    <td data-label="Picture">
                         <label for=image_sel_id.clone() class="visually-hidden">{format!("Picture of {label}")}</label>
                         <select id=image_sel_id name=format!("variants[rows][{i}][image_id]")>
                             <option value="">"Product's first"</option>
@@ -216,14 +216,14 @@ pub fn VariantTable(product: ProductDetail, actions: VariantActions) -> impl Int
     let pid = product.id.clone();
     let (pid_price, pid_stock) = (pid.clone(), pid.clone());
     view! {
-        <section aria-labelledby="variants-title">
+        <section class="panel" aria-labelledby="variants-title">
             <h2 id="variants-title">"Variants"</h2>
             <FormSuccess message=ok />
             <ActionForm action=action attr:novalidate=true>
                 <FormAlert error=err />
                 <input type="hidden" name="id" value=pid />
                 <div class="table-wrap" tabindex="0" role="region" aria-label="Variants">
-                    <table class="variant-table">
+                    <table class="variant-table responsive-table">
                         <caption class="visually-hidden">"Variants of this product"</caption>
                         <thead>
                             <tr>
@@ -309,7 +309,7 @@ pub fn StockPanel(
             .unwrap_or_default()
     });
     view! {
-        <section aria-labelledby="stock-title">
+        <section class="panel" aria-labelledby="stock-title">
             <h2 id="stock-title">"Adjust stock"</h2>
             <FormSuccess message=stock_ok />
             <ActionForm action=stock attr:class="stacked" attr:novalidate=true>

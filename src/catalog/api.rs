@@ -491,27 +491,6 @@ async fn forget_pictures(db: &mongodb::Database, images: &[super::store::Product
     }
 }
 
-#[server(endpoint = "admin/products/status")]
-pub async fn set_product_status(id: String, status: String) -> Result<(), AppError> {
-    require_admin().await?;
-    let state = app_state()?;
-    let oid = parse_id(&id)?;
-    let status = match status.as_str() {
-        "active" => super::types::ProductStatus::Active,
-        "archived" => super::types::ProductStatus::Archived,
-        _ => {
-            return Err(AppError::BadRequest(
-                "Status must be active or archived.".into(),
-            ))
-        }
-    };
-    if !store::set_status(&state.db, &oid, status).await? {
-        return Err(AppError::NotFound);
-    }
-    super::sync::refresh(&state.db, &state.search, &[oid]).await?;
-    Ok(())
-}
-
 /// Deletes a product for good (orders keep their own copy of what was sold).
 #[server(endpoint = "admin/products/delete")]
 pub async fn delete_product(id: String, confirm: Option<String>) -> Result<(), AppError> {
@@ -529,7 +508,7 @@ pub async fn delete_product(id: String, confirm: Option<String>) -> Result<(), A
         .ok_or(AppError::NotFound)?;
     if !product.reservations.is_empty() {
         return Err(AppError::Conflict(
-            "This product is held by unpaid orders. Archive it now and delete it once those orders are paid or cancelled.".into(),
+            "This product is held by unpaid orders. Set its status to Archived now (it leaves the shop) and delete it once those orders are paid or cancelled.".into(),
         ));
     }
     let deleted = store::delete_product(&state.db, &oid)

@@ -170,6 +170,7 @@ mod server {
         axum::Router::new()
             .route("/images/{id}", axum::routing::get(images::serve))
             .route("/robots.txt", axum::routing::get(super::seo::robots))
+            .route("/search", axum::routing::get(super::seo::search_alias))
             .route("/sitemap.xml", axum::routing::get(super::seo::sitemap))
             .route(
                 "/sitemaps/{name}",

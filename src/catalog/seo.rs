@@ -4,7 +4,7 @@
 //! of sitemaps (`/sitemaps/pages.xml`, `/sitemaps/products-N.xml`), as the protocol's 50,000-URL
 //! limit requires.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use http::header;
@@ -13,6 +13,15 @@ use mongodb::bson::{doc, Document};
 use super::store;
 use crate::kernel::{Core, Error};
 use crate::shared::AppError;
+
+/// `/search?q=…`, the address people and browsers' site search guess: the
+/// catalog's search lives on the listing, so this sends them there, query kept.
+pub async fn search_alias(RawQuery(query): RawQuery) -> axum::response::Redirect {
+    match query.filter(|q| !q.is_empty()) {
+        Some(q) => axum::response::Redirect::permanent(&format!("/products?{q}")),
+        None => axum::response::Redirect::permanent("/products"),
+    }
+}
 
 /// Products per sitemap file.
 pub const PER_SITEMAP: u64 = 45_000;

@@ -884,16 +884,6 @@ pub async fn replace_variants_and(
     Ok(updated)
 }
 
-pub async fn set_status(db: &Database, id: &ObjectId, status: ProductStatus) -> Result<bool> {
-    let res = products(db)
-        .update_one(
-            doc! { "_id": id },
-            doc! { "$set": { "status": status.as_str(), "updated_at": DateTime::now() } },
-        )
-        .await?;
-    Ok(res.matched_count == 1)
-}
-
 pub async fn delete_product(db: &Database, id: &ObjectId) -> Result<Option<Product>> {
     Ok(products(db).find_one_and_delete(doc! { "_id": id }).await?)
 }

@@ -491,13 +491,6 @@ pub fn admin_calls(product_id: &str) -> Vec<(&'static str, Vec<(&'static str, St
             ],
         ),
         (
-            "admin/products/status",
-            vec![
-                ("id", product_id.to_string()),
-                ("status", "archived".into()),
-            ],
-        ),
-        (
             "admin/products/delete",
             vec![("id", product_id.to_string()), ("confirm", "yes".into())],
         ),

@@ -187,14 +187,12 @@ async fn admin_creates_edits_archives_and_deletes_a_product() {
         3900
     );
 
-    // Archive: gone from the shop, still there for admins.
-    let res = admin
-        .call(
-            "admin/products/status",
-            &[("id", &id), ("status", "archived")],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    // Archive (the form's status): gone from the shop, still there for admins.
+    let mut archive = product_form("Oak Desk Lamp", "39", "0");
+    archive[7].1 = "archived".into();
+    archive.push(("id", id.clone()));
+    let res = admin.call("admin/products/save", &as_refs(&archive)).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert_eq!(search(&app, &[("q", "oak lamp")]).await.total, 0);
     assert_eq!(app.get("/products/oak-desk-lamp").await.status(), 404);
     assert_eq!(admin.get("/products/oak-desk-lamp").await.status(), 200);
@@ -1238,6 +1236,25 @@ async fn bad_search_urls_get_a_clear_4xx_page_not_a_500() {
     assert_eq!(app.get("/products/no-such-product").await.status(), 404);
     let operator = app.get("/products?q[$gt]=").await;
     assert!(operator.status().as_u16() < 500);
+}
+
+#[tokio::test]
+async fn the_guessed_search_address_leads_to_the_listing_with_the_query_kept() {
+    let app = spawn_app().await;
+    let res = app.get("/search?q=desk+lamp&sort=price_asc").await;
+    assert_eq!(res.status(), 308);
+    let to = location(&res);
+    assert_eq!(to, "/products?q=desk+lamp&sort=price_asc");
+    let listing = app.get(&to).await;
+    assert_eq!(listing.status(), 200);
+    let html = listing.text().await.unwrap();
+    assert!(
+        html.contains(r#"value="desk lamp""#),
+        "the listing's search box holds the query"
+    );
+    let bare = app.get("/search").await;
+    assert_eq!(bare.status(), 308);
+    assert_eq!(location(&bare), "/products");
 }
 
 #[tokio::test]
