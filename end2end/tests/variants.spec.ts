@@ -32,6 +32,9 @@ async function createTee(page: Page, name: string): Promise<string> {
   await page.getByLabel("Category").selectOption({ index: 1 });
   await page.getByRole("button", { name: "Create product" }).click();
   await expect(page.getByText("The product was created.")).toBeVisible();
+  // The product form is a plain multipart post: the edit page is a new page load,
+  // and the checks below are of the app's inline messages.
+  await waitForHydration(page);
 
   await page.getByLabel("Option 1 name").fill("Size");
   await page.getByLabel("Option 1 values").fill("S, M");
