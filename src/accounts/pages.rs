@@ -14,7 +14,7 @@ use super::api::{
 };
 use super::types::PASSWORD_MIN_CHARS;
 use crate::shared::AppError;
-use crate::ui::forms::{FormAlert, FormSuccess, TextField};
+use crate::ui::forms::{success_message, FormAlert, FormSuccess, TextField};
 use crate::ui::{use_header_version, ErrorPage};
 
 /// The last error of an action, as a signal.
@@ -137,7 +137,11 @@ pub fn LoginPage() -> impl IntoView {
 pub fn ForgotPasswordPage() -> impl IntoView {
     let action = ServerAction::<RequestPasswordReset>::new();
     let err = action_error(action);
-    let done = Signal::derive(move || action.value().get().and_then(|r| r.ok()));
+    let done = success_message(
+        action,
+        String::clone,
+        "If an account exists for that address, we have sent it a link to choose a new password. The link works once, for one hour.",
+    );
     view! {
         <PageTitle text="Forgot your password?" />
         <Meta name="description" content="Get a link by e-mail to choose a new password." />
@@ -203,7 +207,11 @@ pub fn AccountPage() -> impl IntoView {
         |_| other_sessions(),
     );
     let elsewhere_err = action_error(elsewhere);
-    let elsewhere_ok = Signal::derive(move || elsewhere.value().get().and_then(|r| r.ok()));
+    let elsewhere_ok = success_message(
+        elsewhere,
+        String::clone,
+        "You were signed out on your other devices.",
+    );
     let header = use_header_version();
     Effect::new(move |_| {
         if let Some(Ok(_)) = profile.value().get() {
@@ -213,8 +221,12 @@ pub fn AccountPage() -> impl IntoView {
     let user = Resource::new(move || profile.version().get(), |_| me());
     let profile_err = action_error(profile);
     let password_err = action_error(password);
-    let profile_ok = Signal::derive(move || profile.value().get().and_then(|r| r.ok()));
-    let password_ok = Signal::derive(move || password.value().get().and_then(|r| r.ok()));
+    let profile_ok = success_message(profile, String::clone, "Your details were saved.");
+    let password_ok = success_message(
+        password,
+        String::clone,
+        "Your password was changed. Other devices were signed out.",
+    );
     let location = use_location();
     view! {
         <PageTitle text="Your account" />

@@ -11,7 +11,7 @@ use crate::orders::rules_api::{
     DeleteMethod, DeleteTaxRate, DeleteZone, PauseCode, SetTaxMode,
 };
 use crate::shared::AppError;
-use crate::ui::forms::{FormAlert, FormSuccess, TextField};
+use crate::ui::forms::{success_message, FormAlert, FormSuccess, TextField};
 use crate::ui::head::PageTitle;
 use crate::ui::ErrorPage;
 
@@ -58,13 +58,8 @@ pub fn AdminShippingPage() -> impl IntoView {
             .and_then(|r| r.err())
             .or_else(|| remove.value().get().and_then(|r| r.err()))
     });
-    let created = Signal::derive(move || {
-        create
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|_| "The zone was created. Add its delivery methods below.".to_string())
-    });
+    const ZONE_CREATED: &str = "The zone was created. Add its delivery methods below.";
+    let created = success_message(create, |_| ZONE_CREATED.to_string(), ZONE_CREATED);
     let (field, kept) = (field_of(create_err), kept_of(create_err));
     view! {
         <PageTitle text="Shipping – admin" />
@@ -211,12 +206,7 @@ pub fn AdminTaxesPage() -> impl IntoView {
             .and_then(|r| r.err())
             .or_else(|| delete.value().get().and_then(|r| r.err()))
     });
-    let saved = Signal::derive(move || {
-        mode.value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|_| "Saved.".to_string())
-    });
+    let saved = success_message(mode, |_| "Saved.".to_string(), "Saved.");
     let (field, kept) = (field_of(add_err), kept_of(add_err));
     view! {
         <PageTitle text="Taxes – admin" />
@@ -308,13 +298,11 @@ pub fn AdminDiscountsPage() -> impl IntoView {
     );
     let create_err = Signal::derive(move || create.value().get().and_then(|r| r.err()));
     let pause_err = Signal::derive(move || pause.value().get().and_then(|r| r.err()));
-    let created = Signal::derive(move || {
-        create
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|_| "The code was created.".to_string())
-    });
+    let created = success_message(
+        create,
+        |_| "The code was created.".to_string(),
+        "The code was created.",
+    );
     let (field, kept) = (field_of(create_err), kept_of(create_err));
     view! {
         <PageTitle text="Discount codes – admin" />

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AdminGate;
 use crate::shared::AppError;
-use crate::ui::forms::{FormAlert, FormSuccess};
+use crate::ui::forms::{success_message, FormAlert, FormSuccess};
 use crate::ui::head::PageTitle;
 use crate::ui::ErrorPage;
 
@@ -53,10 +53,8 @@ pub fn AdminSettingsPage() -> impl IntoView {
     let save = ServerAction::<SetTimezone>::new();
     let data = Resource::new(move || save.version().get(), |_| shop_settings());
     let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
-    let saved = Signal::derive(move || {
-        matches!(save.value().get(), Some(Ok(())))
-            .then(|| "Saved: times are now shown in the new time zone.".to_string())
-    });
+    const SAVED: &str = "Saved: times are now shown in the new time zone.";
+    let saved = success_message(save, |_| SAVED.to_string(), SAVED);
     view! {
         <PageTitle text="Shop settings – admin" />
         <Meta name="description" content="Shop-wide settings." />

@@ -11,7 +11,7 @@ use crate::catalog::api::{
 };
 use crate::catalog::types::{row_key, ProductDetail, StockHistory};
 use crate::shared::AppError;
-use crate::ui::forms::{FormAlert, FormSuccess, TextField};
+use crate::ui::forms::{success_message, FormAlert, FormSuccess, TextField};
 
 /// The actions of the variant forms, created by the page so a successful save
 /// reloads the product.
@@ -73,12 +73,8 @@ pub fn stock_history(
 pub fn OptionsEditor(product: ProductDetail, actions: VariantActions) -> impl IntoView {
     let action = actions.options;
     let err = Signal::derive(move || action.value().get().and_then(|r| r.err()));
-    let ok =
-        Signal::derive(move || {
-            action.value().get().and_then(|r| r.ok()).map(|_| {
-                "Options saved; the variant table below has every combination.".to_string()
-            })
-        });
+    const SAVED: &str = "Options saved; the variant table below has every combination.";
+    let ok = success_message(action, |_| SAVED.to_string(), SAVED);
     let initial: Vec<(String, String)> = (0..3)
         .map(|i| {
             product
@@ -133,20 +129,13 @@ pub fn VariantTable(product: ProductDetail, actions: VariantActions) -> impl Int
     let action = actions.variants;
     let bulk = actions.bulk;
     let err = Signal::derive(move || action.value().get().and_then(|r| r.err()));
-    let ok = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|_| "Variants saved.".to_string())
-    });
+    let ok = success_message(action, |_| "Variants saved.".to_string(), "Variants saved.");
     let bulk_err = Signal::derive(move || bulk.value().get().and_then(|r| r.err()));
-    let bulk_ok = Signal::derive(move || {
-        bulk.value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|_| "Every variant was changed.".to_string())
-    });
+    let bulk_ok = success_message(
+        bulk,
+        |_| "Every variant was changed.".to_string(),
+        "Every variant was changed.",
+    );
     let images = product.images.clone();
     let options = product.options.clone();
     let rows = product
@@ -280,13 +269,11 @@ pub fn StockPanel(
 ) -> impl IntoView {
     let stock = actions.stock;
     let stock_err = Signal::derive(move || stock.value().get().and_then(|r| r.err()));
-    let stock_ok = Signal::derive(move || {
-        stock
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|n| format!("Stock is now {n}."))
-    });
+    let stock_ok = success_message(
+        stock,
+        |n| format!("Stock is now {n}."),
+        "The stock was changed; the history below has the change.",
+    );
     let single = product.variants.len() == 1;
     let options = product.options.clone();
     let choices: Vec<(String, String)> = product

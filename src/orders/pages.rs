@@ -17,7 +17,7 @@ use super::types::{Address, OrderStatus, OrderSummary, OrderView};
 use crate::shared::address;
 use crate::shared::text::url_encode;
 use crate::shared::AppError;
-use crate::ui::forms::{FormAlert, FormSuccess, TextField};
+use crate::ui::forms::{success_message, FormAlert, FormSuccess, TextField};
 use crate::ui::nav::Pagination;
 use crate::ui::{use_header_version, ErrorPage, Thumb};
 
@@ -292,14 +292,16 @@ pub fn OrdersPage() -> impl IntoView {
     let claim_token = move || query.with(|q| q.get("claim"));
     let request_err = Signal::derive(move || request.value().get().and_then(|r| r.err()));
     let claim_err = Signal::derive(move || claim.value().get().and_then(|r| r.err()));
-    let claimed = Signal::derive(move || {
-        claim.value().get().and_then(|r| r.ok()).map(|n| {
+    let claimed = success_message(
+        claim,
+        |n| {
             format!(
                 "{n} order{} added to your account.",
-                if n == 1 { " was" } else { "s were" }
+                if *n == 1 { " was" } else { "s were" }
             )
-        })
-    });
+        },
+        "Your earlier orders were added to your account.",
+    );
     view! {
         <PageTitle text="Your orders" />
         <Meta name="description" content="Every order you placed, newest first." />
@@ -783,12 +785,11 @@ pub fn AddressesPage() -> impl IntoView {
     );
     let add_err = Signal::derive(move || add.value().get().and_then(|r| r.err()));
     let change_err = Signal::derive(move || change.value().get().and_then(|r| r.err()));
-    let added = Signal::derive(move || {
-        add.value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|_| "The address was saved.".to_string())
-    });
+    let added = success_message(
+        add,
+        |_| "The address was saved.".to_string(),
+        "The address was saved.",
+    );
     let country = RwSignal::new(None::<String>);
     let region = RwSignal::new(None::<String>);
     view! {

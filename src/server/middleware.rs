@@ -179,6 +179,62 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// A server-function form posted without JavaScript is sent back to its page
+/// (Leptos redirects to the Referer, with `__err` on failure). On success this
+/// adds `__done=<server function path>` to that address, so the page can say
+/// what happened (`ui::forms::success_message`) instead of showing itself
+/// unchanged. Redirects elsewhere (after signing in, to payment) are left alone.
+pub async fn mark_done(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let candidate = req.method() == Method::POST
+        && path.starts_with("/api/")
+        && crate::kernel::web::accepts_html(req.headers());
+    let referer_path = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.parse::<http::Uri>().ok())
+        .map(|u| u.path().to_string());
+    let mut res = next.run(req).await;
+    if !candidate || res.status() != StatusCode::FOUND {
+        return res;
+    }
+    let Some(location) = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| l.parse::<http::Uri>().ok())
+    else {
+        return res;
+    };
+    let failed = location
+        .query()
+        .is_some_and(|q| q.split('&').any(|kv| kv.starts_with("__err=")));
+    if failed || referer_path.as_deref() != Some(location.path()) {
+        return res;
+    }
+    let mut query: Vec<&str> = location
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|kv| {
+            let key = kv.split('=').next().unwrap_or_default();
+            !kv.is_empty() && !matches!(key, "__err" | "__path" | "__done")
+        })
+        .collect();
+    let done = format!(
+        "{}={}",
+        crate::ui::forms::DONE_PARAM,
+        crate::shared::text::url_encode(&path)
+    );
+    query.push(&done);
+    let to = format!("{}?{}", location.path(), query.join("&"));
+    if let Ok(v) = HeaderValue::from_str(&to) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
 /// A picture over the limit gets a clear answer (and the form a redirect back).
 pub async fn explain_upload_too_large(req: Request, next: Next) -> Response {
     let wants_html = crate::kernel::web::accepts_html(req.headers());

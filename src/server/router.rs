@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
             shell,
         ))
         .layer(middleware::from_fn(mw::server_fn_status))
+        .layer(middleware::from_fn(mw::mark_done))
         .layer(RequestBodyLimitLayer::new(MAX_FORM_BODY))
         .layer(middleware::from_fn(mw::explain_too_large))
         .merge(

@@ -85,6 +85,37 @@ pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
     }
 }
 
+/// The query parameter that marks a page reached by a form posted without
+/// JavaScript that succeeded: its value is the server function's path (set by
+/// `server::middleware::mark_done` on the redirect back).
+pub const DONE_PARAM: &str = "__done";
+
+/// A form's success message, with or without JavaScript: `text` of the result
+/// while the app runs, `without_js` when the page was reached by this form posted
+/// without JavaScript (or before the app started). Nothing while the last try
+/// failed: its error shows instead.
+pub fn success_message<S>(
+    action: ServerAction<S>,
+    text: impl Fn(&S::Output) -> String + Send + Sync + 'static,
+    without_js: &'static str,
+) -> Signal<Option<String>>
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let query = leptos_router::hooks::use_query_map();
+    Signal::derive(move || {
+        action.value().with(|v| match v {
+            Some(Ok(out)) => Some(text(out)),
+            Some(Err(_)) => None,
+            None => query
+                .with(|q| q.get(DONE_PARAM).as_deref() == Some(S::PATH))
+                .then(|| without_js.to_string()),
+        })
+    })
+}
+
 /// A success message.
 #[component]
 pub fn FormSuccess(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {

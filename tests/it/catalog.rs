@@ -298,6 +298,60 @@ async fn stock_adjustments_never_go_below_zero() {
     assert_eq!(down, 0);
 }
 
+#[tokio::test]
+async fn a_form_posted_without_javascript_comes_back_saying_what_happened() {
+    let app = spawn_app().await;
+    let (admin, _) = app.admin().await;
+    let id = make_product(&app, "Counted Without Script", 1000, 3).await;
+    let page = format!("/admin/products/{id}");
+
+    // A refused change comes back with its error, and no success mark.
+    let refused = admin
+        .post_form(
+            "/api/admin/products/stock",
+            &page,
+            &[("id", &id), ("delta", "lots")],
+        )
+        .await;
+    assert_eq!(refused.status(), 302);
+    let back = location(&refused).replace(&admin.base, "");
+    assert!(back.starts_with(&page), "{back}");
+    assert!(back.contains("__err="), "{back}");
+    assert!(!back.contains("__done="), "{back}");
+
+    // Sent again from that page (its address still holds the old error), the
+    // change is made and the page is told so; the old error is gone.
+    let done = admin
+        .post_form(
+            "/api/admin/products/stock",
+            &back,
+            &[("id", &id), ("delta", "+4"), ("note", "Delivery")],
+        )
+        .await;
+    assert_eq!(done.status(), 302);
+    let back = location(&done);
+    assert_eq!(
+        back,
+        format!("{page}?__done=%2Fapi%2Fadmin%2Fproducts%2Fstock")
+    );
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(
+        html.contains("The stock was changed; the history below has the change."),
+        "the page says the change was made"
+    );
+    assert!(html.contains("Delivery"), "the history shows the change");
+    let stock = store::find_by_id(&app.state.core.db, &ObjectId::parse_str(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .stock;
+    assert_eq!(stock, 7);
+
+    // The same page reached any other way says nothing of it.
+    let plain = admin.get(&page).await.text().await.unwrap();
+    assert!(!plain.contains("The stock was changed"));
+}
+
 /// A real picture in `format`, `w`×`h` pixels, with some detail in it.
 fn picture(w: u32, h: u32, format: image::ImageFormat) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
