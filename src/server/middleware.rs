@@ -228,7 +228,14 @@ pub async fn mark_done(req: Request, next: Next) -> Response {
         crate::shared::text::url_encode(&path)
     );
     query.push(&done);
-    let to = format!("{}?{}", location.path(), query.join("&"));
+    // The origin stays as Leptos wrote it: a bare path beginning "//" would
+    // otherwise read as another host.
+    let origin = match (location.scheme_str(), location.authority()) {
+        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+        _ if location.path().starts_with("//") || location.path().starts_with("/\\") => return res,
+        _ => String::new(),
+    };
+    let to = format!("{origin}{}?{}", location.path(), query.join("&"));
     if let Ok(v) = HeaderValue::from_str(&to) {
         res.headers_mut().insert(header::LOCATION, v);
     }
