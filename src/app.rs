@@ -33,11 +33,17 @@ fn bundle_names(options: &LeptosOptions) -> &'static (String, String) {
         let name = options.output_name.to_string();
         let (mut js, mut wasm) = (name.clone(), name);
         if options.hash_files {
+            // The server turns hashing on only when the file is there; if it cannot
+            // be read after all, pages still work but the app cannot start: say so.
             let hashes = std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.parent().map(|d| d.join(options.hash_file.as_ref())))
-                .and_then(|f| std::fs::read_to_string(f).ok())
-                .unwrap_or_default();
+                .and_then(|exe| {
+                    let dir = exe.parent().unwrap_or(std::path::Path::new("."));
+                    std::fs::read_to_string(dir.join(options.hash_file.as_ref()))
+                })
+                .unwrap_or_else(|e| {
+                    tracing::error!("the bundle's hash file could not be read ({e}); the app will not start in browsers");
+                    String::new()
+                });
             for (file, hash) in hashes.lines().filter_map(|l| l.split_once(':')) {
                 match file.trim() {
                     "js" => js = format!("{js}.{}", hash.trim()),

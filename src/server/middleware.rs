@@ -218,7 +218,7 @@ pub async fn mark_done(req: Request, next: Next) -> Response {
         .unwrap_or_default()
         .split('&')
         .filter(|kv| {
-            let key = kv.split('=').next().unwrap_or_default();
+            let key = kv.split_once('=').map_or(*kv, |(k, _)| k);
             !kv.is_empty() && !matches!(key, "__err" | "__path" | "__done")
         })
         .collect();
